@@ -1,0 +1,3 @@
+"""pggw: a PostgreSQL gateway for Cognite Data Fusion."""
+
+__version__ = "0.1.0"

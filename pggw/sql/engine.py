@@ -1,0 +1,251 @@
+"""Statement routing for one connection: what each SQL statement is, and running it.
+
+The engine knows SQL and transactions, not bytes: the session
+(:mod:`pggw.server.session`) turns protocol messages into calls here and
+results into messages.  Writes are buffered in the connection's
+:class:`~pggw.sql.transaction.Transaction` and reach the WAL at commit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from pggw.sql.result import Result, ResultColumn
+from pggw.wire import errors as E
+from pggw.wire.errors import PgError
+
+# First keyword of a statement, past comments and parentheses.
+_FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/|\()*([A-Za-z_]+)", re.S)
+
+
+def first_keyword(sql: str) -> str:
+    m = _FIRST_WORD.match(sql)
+    return m.group(1).upper() if m else ""
+
+
+@dataclass
+class Prepared:
+    """A parsed statement: what Describe reports and what Execute runs."""
+
+    sql: str
+    kind: str  # empty, query, settings, tx, noop, write, copy, unsupported
+    param_oids: list[int] = field(default_factory=list)
+    columns: list[ResultColumn] | None = None  # None: no rows (NoData)
+    plan: Any = None
+    tag: str = ""
+
+
+@dataclass
+class CopyIn:
+    """Copy-in is starting: the session answers CopyInResponse and feeds data to ``sink``."""
+
+    binary: bool
+    ncols: int
+    sink: Any  # pggw.sql.copyin.CopySink
+
+
+@dataclass
+class Outcome:
+    """What executing one statement produced."""
+
+    tag: str = ""
+    columns: list[ResultColumn] | None = None
+    rows: Sequence[Sequence[Any]] = ()
+    notices: list[PgError] = field(default_factory=list)
+    parameter_status: list[tuple[str, str]] = field(default_factory=list)
+    copy: CopyIn | None = None
+    empty: bool = False  # EmptyQueryResponse
+
+
+_TX_TAGS = {
+    "BEGIN": "BEGIN", "START": "BEGIN", "COMMIT": "COMMIT", "END": "COMMIT",
+    "ROLLBACK": "ROLLBACK", "ABORT": "ROLLBACK", "SAVEPOINT": "SAVEPOINT", "RELEASE": "RELEASE",
+}
+_NOOP_TAGS = {"DISCARD": "DISCARD ALL", "UNLISTEN": "UNLISTEN", "CLOSE": "CLOSE CURSOR",
+              "DEALLOCATE": "DEALLOCATE", "LISTEN": "LISTEN", "ANALYZE": "ANALYZE",
+              "VACUUM": "VACUUM", "CHECKPOINT": "CHECKPOINT", "LOCK": "LOCK TABLE"}
+_WRITE_WORDS = {"INSERT", "COPY", "UPDATE", "DELETE", "TRUNCATE", "CREATE", "DROP", "MERGE", "ALTER"}
+_QUERY_WORDS = {"SELECT", "WITH", "VALUES", "TABLE"}
+_SETTINGS_WORDS = {"SET", "SHOW", "RESET"}
+
+
+class Engine:
+    """Runs the statements of one authenticated connection."""
+
+    def __init__(
+        self,
+        *,
+        user: str,
+        database: str,
+        catalog: Any,  # pggw.sql.catalog.Catalog
+        settings: Any,  # pggw.sql.settings.Settings
+        writer: Any,  # pggw.sql.writes.Writer (write plans + transaction)
+        on_discard: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.user = user
+        self.database = database
+        self.catalog = catalog
+        self.settings = settings
+        self.writer = writer
+        self.on_discard = on_discard
+        self.in_block = False  # inside BEGIN ... COMMIT
+        self.failed = False  # the transaction block failed: 25P02 until it ends
+
+    # -- transaction status -------------------------------------------------
+    @property
+    def status(self) -> str:
+        if self.failed and self.in_block:
+            return "E"
+        return "T" if self.in_block else "I"
+
+    def fail(self) -> None:
+        """A statement failed: an explicit block turns 'E'; an implicit one is dropped."""
+        if self.in_block:
+            self.failed = True
+        else:
+            self.writer.rollback()
+
+    def end_implicit(self) -> Deferred[None] | None:
+        """Sync or end of a simple Query: commit the implicit transaction if there is one."""
+        if self.in_block:
+            return None
+        return self.writer.commit()
+
+    def close(self) -> None:
+        """The connection is gone: whatever was not committed never happened."""
+        self.writer.rollback()
+
+    # -- prepare -------------------------------------------------------------
+    def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Prepared:
+        word = first_keyword(sql)
+        if not word:
+            if sql.strip(" \t\r\n;"):
+                raise PgError(E.SYNTAX_ERROR, f'syntax error at or near "{sql.strip()[:20]}"')
+            return Prepared(sql, "empty")
+        if word in _TX_TAGS:
+            return self._prepare_tx(sql, word)
+        if word in _NOOP_TAGS:
+            tag = _NOOP_TAGS[word]
+            if word == "CLOSE" and "ALL" in sql.upper():
+                tag = "CLOSE CURSOR ALL"
+            return Prepared(sql, "noop", tag=tag)
+        if word in _SETTINGS_WORDS:
+            return self._prepare_settings(sql, word)
+        if word in _WRITE_WORDS:
+            plan = self.writer.parse(sql)
+            if plan is not None:
+                return Prepared(sql, "write", param_oids=list(plan.param_types), plan=plan)
+        if word in _QUERY_WORDS or word == "EXPLAIN" and False:
+            oids, cols = self.catalog.describe(sql, list(param_oids))
+            return Prepared(sql, "query", param_oids=list(oids), columns=cols)
+        raise PgError(E.FEATURE_NOT_SUPPORTED, f"{word} statements are not supported by pggw")
+
+    def _prepare_tx(self, sql: str, word: str) -> Prepared:
+        upper = " ".join(sql.upper().split())
+        if word == "ROLLBACK" and " TO " in f" {upper} ":
+            return Prepared(sql, "tx", plan="ROLLBACK TO", tag="ROLLBACK")
+        return Prepared(sql, "tx", plan=_TX_TAGS[word], tag=_TX_TAGS[word])
+
+    def _prepare_settings(self, sql: str, word: str) -> Prepared:
+        if word == "SHOW":
+            # Describe SHOW without running it: the column is named after the parameter.
+            name = sql.split(None, 1)[1].strip().rstrip(";").strip() if len(sql.split()) > 1 else ""
+            col = name.lower().replace('"', "")
+            if col.upper() == "ALL":
+                cols = [ResultColumn("name", 25), ResultColumn("setting", 25),
+                        ResultColumn("description", 25)]
+            else:
+                cols = [ResultColumn(col.split(".")[-1] if col else "setting", 25)]
+            return Prepared(sql, "settings", columns=cols)
+        return Prepared(sql, "settings")
+
+    # -- execute -------------------------------------------------------------
+    def execute(self, prep: Prepared, params: Sequence[Any] = ()) -> Outcome | Deferred[Outcome]:
+        """Run a prepared statement with decoded parameters (Python values or raw bytes, see writer)."""
+        if self.failed and self.in_block and not (prep.kind == "tx" and prep.plan in (
+                "COMMIT", "ROLLBACK", "ROLLBACK TO")):
+            raise PgError(
+                E.IN_FAILED_SQL_TRANSACTION,
+                "current transaction is aborted, commands ignored until end of transaction block",
+            )
+        kind = prep.kind
+        if kind == "empty":
+            return Outcome(empty=True)
+        if kind == "noop":
+            if prep.tag == "DISCARD ALL":
+                self.settings.reset_all()
+                self.on_discard()
+            return Outcome(tag=prep.tag)
+        if kind == "tx":
+            return self._execute_tx(prep)
+        if kind == "settings":
+            return self._execute_settings(prep)
+        if kind == "query":
+            res: Result = self.catalog.query(prep.sql, list(params))
+            return Outcome(tag=res.tag, columns=res.columns, rows=res.rows)
+        if kind == "write":
+            return self.writer.execute(prep.plan, params)  # type: ignore[no-any-return]
+        raise PgError(E.FEATURE_NOT_SUPPORTED, f"cannot execute {prep.sql[:40]!r}")
+
+    def _execute_tx(self, prep: Prepared) -> Outcome | Deferred[Outcome]:
+        what = prep.plan
+        if what == "BEGIN":
+            notices = []
+            if self.in_block:
+                notices.append(PgError(E.ACTIVE_SQL_TRANSACTION,
+                                       "there is already a transaction in progress",
+                                       severity="WARNING"))
+            self.in_block = True
+            return Outcome(tag="BEGIN", notices=notices)
+        if what in ("SAVEPOINT", "RELEASE"):
+            if not self.in_block:
+                raise PgError(E.NO_ACTIVE_SQL_TRANSACTION,
+                              f"{what} can only be used in transaction blocks")
+            return Outcome(tag=what)
+        if what == "ROLLBACK TO":
+            raise PgError(E.FEATURE_NOT_SUPPORTED,
+                          "ROLLBACK TO SAVEPOINT is not supported by pggw: roll back the whole "
+                          "transaction instead")
+        if what == "ROLLBACK":
+            notices = []
+            if not self.in_block:
+                notices.append(PgError(E.NO_ACTIVE_SQL_TRANSACTION,
+                                       "there is no transaction in progress", severity="WARNING"))
+            self.writer.rollback()
+            self.in_block = self.failed = False
+            return Outcome(tag="ROLLBACK", notices=notices)
+        # COMMIT
+        if not self.in_block:
+            return Outcome(tag="COMMIT", notices=[PgError(
+                E.NO_ACTIVE_SQL_TRANSACTION, "there is no transaction in progress",
+                severity="WARNING")])
+        if self.failed:
+            self.writer.rollback()
+            self.in_block = self.failed = False
+            return Outcome(tag="ROLLBACK")
+        self.in_block = False
+        d = self.writer.commit()
+        if d is None:
+            return Outcome(tag="COMMIT")
+
+        def done(_: object) -> Outcome:
+            return Outcome(tag="COMMIT")
+
+        return d.addCallback(done)
+
+    def _execute_settings(self, prep: Prepared) -> Outcome:
+        from pggw.sql.settings import execute_settings_statement
+
+        before = dict(self.settings.startup_parameter_status())
+        res = execute_settings_statement(self.settings, prep.sql)
+        if res is None:
+            raise PgError(E.FEATURE_NOT_SUPPORTED, f"not supported: {prep.sql[:60]}")
+        after = self.settings.startup_parameter_status()
+        changed = [(k, v) for k, v in after if before.get(k) != v]
+        return Outcome(tag=res.tag, columns=res.columns or None, rows=res.rows,
+                       parameter_status=changed)

@@ -1,0 +1,259 @@
+"""Running write statements: bind, coerce, buffer per transaction, and hand chunks to the WAL.
+
+A transaction's rows are kept column-wise per (table, operation, columns)
+group.  Small transactions reach the WAL in one commit (one group-committed
+fsync); large ones are staged in chunks as they grow, so that neither RAM nor
+the WAL's write lock is held for long, and made visible by the commit marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from twisted.internet.defer import Deferred, succeed
+
+from pggw.sql.engine import CopyIn, Outcome
+from pggw.tables.model import Op, Table
+from pggw.tables.registry import Registry
+from pggw.wal.codec import encode_chunk
+from pggw.wire import codecs
+from pggw.wire import errors as E
+from pggw.wire.errors import PgError
+
+# Stage a group to the WAL once it holds this many rows …
+CHUNK_ROWS = 20_000
+# … and keep at most this many staging writes in flight before making the client wait.
+MAX_IN_FLIGHT = 2
+
+GroupKey = tuple[str, str, tuple[str, ...]]
+
+
+class Transaction:
+    """Rows of one open transaction, on their way into the WAL."""
+
+    def __init__(self, wal: Any, user: str) -> None:
+        self.wal = wal
+        self.user = user
+        self.txid: int | None = None
+        self.groups: dict[GroupKey, tuple[list[list[Any]], list[int]]] = {}
+        self.in_flight: list[Deferred[None]] = []
+        self.staged = False
+        self.error: BaseException | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups and not self.staged
+
+    def add(self, table: str, op: Op, columns: dict[str, list[Any]], nrows: int
+            ) -> Deferred[None] | None:
+        """Buffer coerced rows; returns a Deferred when the client should wait (backpressure)."""
+        if not nrows:
+            return None
+        key: GroupKey = (table, op.value, tuple(columns))
+        group = self.groups.get(key)
+        if group is None:
+            group = ([[] for _ in columns], [0])
+            self.groups[key] = group
+        lists, count = group
+        for target, values in zip(lists, columns.values(), strict=True):
+            target.extend(values)
+        count[0] += nrows
+        if count[0] >= CHUNK_ROWS:
+            return self._stage(key)
+        return None
+
+    def _chunk(self, key: GroupKey) -> tuple[str, str, bytes, int]:
+        lists, count = self.groups.pop(key)
+        table, op, names = key
+        return table, op, encode_chunk(dict(zip(names, lists, strict=True))), count[0]
+
+    def _stage(self, key: GroupKey) -> Deferred[None] | None:
+        if self.txid is None:
+            self.txid = self.wal.new_txid()
+        table, op, chunk, nrows = self._chunk(key)
+        self.staged = True
+        d: Deferred[None] = self.wal.stage(self.txid, self.user, table, op, chunk, nrows)
+        self.in_flight.append(d)
+
+        def done(result: Any) -> Any:
+            if d in self.in_flight:
+                self.in_flight.remove(d)
+            return result
+
+        d.addBoth(done)
+        if len(self.in_flight) > MAX_IN_FLIGHT:
+            return self.in_flight[0]
+        return None
+
+    def commit(self) -> Deferred[None] | None:
+        if self.empty:
+            return None
+        if self.txid is None:
+            self.txid = self.wal.new_txid()
+        txid = self.txid
+        chunks = [self._chunk(k) for k in list(self.groups)]
+        pending = list(self.in_flight)
+        from twisted.internet.defer import gatherResults
+
+        def write(_: object) -> Deferred[Any]:
+            return self.wal.commit(txid, self.user, chunks)  # type: ignore[no-any-return]
+
+        d = gatherResults(pending, consumeErrors=True) if pending else succeed(None)
+        d.addCallback(write)
+
+        def unwrap(f: Any) -> Any:
+            # gatherResults wraps the first failure; surface the PgError inside.
+            from twisted.internet.defer import FirstError
+
+            if f.check(FirstError):
+                return f.value.subFailure
+            return f
+
+        d.addErrback(unwrap)
+        d.addCallback(lambda _: None)
+        return d
+
+    def rollback(self) -> None:
+        self.groups.clear()
+        if self.staged and self.txid is not None:
+            self.wal.rollback(self.txid)
+        self.txid = None
+        self.staged = False
+
+
+class Writer:
+    """The write half of a connection: parses write statements and runs their plans."""
+
+    def __init__(self, *, registry: Registry, wal: Any, user: str, settings: Any) -> None:
+        self.registry = registry
+        self.wal = wal
+        self.user = user
+        self.settings = settings
+        self.temp_tables: dict[str, Table] = {}
+        self.tx = Transaction(wal, user)
+
+    @property
+    def timezone(self) -> str:
+        try:
+            return str(self.settings.get("TimeZone"))
+        except PgError:
+            return "UTC"
+
+    def parse(self, sql: str) -> Any:
+        from pggw.sql.write import parse_write
+
+        return parse_write(sql, self.registry, self.temp_tables)
+
+    def commit(self) -> Deferred[None] | None:
+        tx = self.tx
+        self.tx = Transaction(self.wal, self.user)
+        return tx.commit()
+
+    def rollback(self) -> None:
+        self.tx.rollback()
+        self.tx = Transaction(self.wal, self.user)
+
+    def execute(self, plan: Any, params: Sequence[Any]) -> Outcome | Deferred[Outcome]:
+        from pggw.sql import write as W
+
+        if isinstance(plan, W.InsertPlan):
+            return self._insert(plan, params)
+        if isinstance(plan, W.CopyPlan):
+            return self._copy(plan)
+        if isinstance(plan, W.UpdatePlan | W.DeletePlan):
+            return self._keyed(plan, params)
+        raise PgError(E.FEATURE_NOT_SUPPORTED, f"{type(plan).__name__} is not supported yet")
+
+    # -- INSERT ----------------------------------------------------------------
+    def _params(self, params: Sequence[Any]) -> list[Any]:
+        """Bind parameters as (raw, format, oid): binary ones decoded, text ones kept as str."""
+        out: list[Any] = []
+        for raw, fmt, oid in params:
+            if raw is None:
+                out.append(None)
+            elif fmt:
+                out.append(codecs.decode_binary(oid, raw))
+            else:
+                out.append(bytes(raw).decode())
+        return out
+
+    def _insert(self, plan: Any, params: Sequence[Any]) -> Outcome | Deferred[Outcome]:
+        from pggw.tables.coerce import coerce_columns
+
+        columns = plan.bind(self._params(params))
+        nrows = len(columns[0]) if columns else 0
+        values, notices = coerce_columns(plan.table, plan.columns, columns, source="python",
+                                         timezone=self.timezone)
+        wait = self.tx.add(plan.table.name, plan.op, values, nrows)
+        out = Outcome(tag=f"INSERT 0 {nrows}",
+                      notices=[PgError("01000", n, severity="NOTICE") for n in notices])
+        if wait is None:
+            return out
+        return wait.addCallback(lambda _: out)
+
+    def _keyed(self, plan: Any, params: Sequence[Any]) -> Outcome:
+        raise PgError(E.FEATURE_NOT_SUPPORTED, "UPDATE and DELETE are not wired up yet")
+
+    # -- COPY ------------------------------------------------------------------
+    def _copy(self, plan: Any) -> Outcome:
+        sink = CopySink(self, plan)
+        return Outcome(copy=CopyIn(binary=plan.format == "binary", ncols=len(plan.columns),
+                                   sink=sink))
+
+
+class CopySink:
+    """Receives CopyData for one COPY FROM STDIN and feeds coerced rows to the transaction."""
+
+    def __init__(self, writer: Writer, plan: Any) -> None:
+        from pggw.wire import copy as C
+
+        self.writer = writer
+        self.plan = plan
+        self.table: Table = plan.table
+        n = len(plan.columns)
+        if plan.format == "binary":
+            self.decoder: Any = C.BinaryCopyDecoder(n)
+            self.source = "binary"
+        elif plan.format == "csv":
+            self.decoder = C.CsvCopyDecoder(
+                n, delimiter=plan.delimiter, quote=plan.quote, escape=plan.escape,
+                null=plan.null, header=plan.header,
+                force_null=plan.force_null, force_not_null=plan.force_not_null)
+            self.source = "text"
+        else:
+            self.decoder = C.TextCopyDecoder(n, delimiter=plan.delimiter, null=plan.null)
+            self.source = "text"
+        self.rows = 0
+        self.notices: set[str] = set()
+
+    def _where(self, line: int, column: str) -> str:
+        return f"COPY {self.table.name}, line {line}, column {column}"
+
+    def _take(self, rows: list[Any]) -> Deferred[None] | None:
+        if not rows:
+            return None
+        from pggw.tables.coerce import coerce_columns
+
+        first = self.rows + 1 + (1 if getattr(self.plan, "header", False) else 0)
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        values, notices = coerce_columns(
+            self.table, self.plan.columns, columns, source=self.source,
+            timezone=self.writer.timezone, first_row=first, where=self._where)
+        self.notices.update(notices)
+        self.rows += len(rows)
+        return self.writer.tx.add(self.table.name, self.plan.op, values, len(rows))
+
+    def feed(self, data: memoryview) -> Deferred[None] | None:
+        return self._take(self.decoder.feed(data))
+
+    def done(self) -> Outcome | Deferred[Outcome]:
+        wait = self._take(self.decoder.finish())
+        out = Outcome(tag=f"COPY {self.rows}",
+                      notices=[PgError("01000", n, severity="NOTICE") for n in self.notices])
+        if wait is None:
+            return out
+        return wait.addCallback(lambda _: out)
+
+    def abort(self) -> None:
+        """CopyFail or an error: the session's failure handling rolls the transaction back."""

@@ -1,0 +1,3 @@
+from emulator_harness import api, child_emulator, emu
+
+__all__ = ["api", "child_emulator", "emu"]
