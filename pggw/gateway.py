@@ -21,18 +21,33 @@ log = Logger()
 
 
 class WalService(Service):
-    """Opens the WAL before the listeners start and closes it last."""
+    """Opens the WAL before anything can write to it, and closes it last.
+
+    Opening is quick (milliseconds) and happens before the reactor runs, so the
+    listeners that start next never see an unopened WAL; a WAL that cannot be
+    opened stops the gateway.
+    """
 
     def __init__(self, wal: Any) -> None:
         self.wal = wal
 
     def startService(self) -> None:  # noqa: N802
         super().startService()
-        self.wal.open()
+        from twisted.internet import reactor
+
+        def failed(f: Any) -> None:
+            log.failure("cannot open the WAL at {path}", f, path=self.wal.path)
+            reactor.callWhenRunning(reactor.stop)
+
+        self.wal.open().addErrback(failed)
 
     def stopService(self) -> Deferred[None]:  # noqa: N802
         super().stopService()
         return self.wal.close()  # type: ignore[no-any-return]
+
+
+EMULATOR_PROJECT = "demo"
+EMULATOR_CLIENT = ("demo-client", "demo-secret")
 
 
 class Gateway:
@@ -51,6 +66,9 @@ class Gateway:
         self.registry: Registry = builtin_registry()
         from pggw.wal.log import WriteAheadLog
 
+        self.emulator: Any = None
+        self.uploader: Any = None
+        self.cdf: Any = None  # the daemon's own CdfClient, once CDF's address is known
         self.wal = WriteAheadLog(self.data_dir / "wal.sqlite3", reactor=reactor,
                                  max_bytes=config.wal_max_bytes)
 
@@ -74,9 +92,29 @@ class Gateway:
         settings = Settings()
         settings.apply_startup({**params, "session_authorization": user})
         catalog = Catalog(self.registry, user=user, database=database, settings=settings)
-        writer = Writer(registry=self.registry, wal=self.wal, user=user, settings=settings)
+        writer = Writer(registry=self.registry, wal=self.wal, user=user, settings=settings,
+                        on_commit=self.committed)
         return Engine(user=user, database=database, catalog=catalog, settings=settings,
                       writer=writer)
+
+    def committed(self, seq: int) -> None:
+        """A transaction reached the WAL: let the uploader look at once."""
+        if self.uploader is not None:
+            self.uploader.wake()
+
+    # -- CDF -------------------------------------------------------------------
+    def connect_cdf(self, url: str, project: str, token_url: str, client_id: str,
+                    client_secret: str, scopes: tuple[str, ...]) -> None:
+        from pggw.cdf import CdfClient, ClientCredentialsProvider
+
+        tokens = ClientCredentialsProvider(token_url, client_id, client_secret, scopes,
+                                           reactor=self.reactor)
+        self.cdf = CdfClient(url, project, tokens, reactor=self.reactor)
+        log.info("uploading to CDF project {project} at {url}", project=project, url=url)
+
+    def client_for(self, user: str) -> Any:
+        # Until users have their own identities, everyone uploads as the daemon.
+        return self.cdf
 
     def tls_context(self) -> Any:
         from pggw.server.tls import ensure_self_signed, server_context
@@ -88,6 +126,29 @@ class Gateway:
     def service(self) -> MultiService:
         top = MultiService()
         WalService(self.wal).setServiceParent(top)
+        c = self.config
+        if c.cdf_url is None:
+            from pggw.embedded import EmbeddedEmulator
+
+            self.emulator = EmbeddedEmulator(c.emulator_endpoint, self.data_dir / "emulator",
+                                             project=EMULATOR_PROJECT, reactor=self.reactor)
+            self.emulator.setServiceParent(top)
+            self.emulator.when_ready().addCallback(
+                lambda url: self.connect_cdf(url, EMULATOR_PROJECT, f"{url}/oauth2/token",
+                                             *EMULATOR_CLIENT, ("user_impersonation",)))
+        else:
+            missing = [n for n, v in (("--cdf-project", c.cdf_project),
+                                      ("--cdf-token-url", c.cdf_token_url),
+                                      ("--cdf-client-id", c.cdf_client_id),
+                                      ("--cdf-client-secret", c.cdf_client_secret)) if not v]
+            if missing:
+                raise SystemExit(f"pggw: --cdf-url needs {', '.join(missing)} too")
+            self.connect_cdf(c.cdf_url, c.cdf_project or "", c.cdf_token_url or "",
+                             c.cdf_client_id or "", c.cdf_client_secret or "", c.cdf_scopes)
+        from pggw.upload import Uploader
+
+        self.uploader = Uploader(self.wal, self.registry, self.client_for, self.reactor)
+        self.uploader.setServiceParent(top)
         ctx = GatewayContext(
             auth_method=self.config.auth,
             require_tls=self.config.require_tls,

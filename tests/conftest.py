@@ -86,7 +86,8 @@ def start_daemon(data_dir: Path, *args: str, user: str = "alice", password: str 
     cmd = [*TWISTD, "-n", "--logfile", str(log_path), "--pidfile", "",
            "pggw", "--data-dir", str(data_dir),
            "--pg-endpoint", f"tcp:{port}:interface=127.0.0.1",
-           "--http-endpoint", f"tcp:{http_port}:interface=127.0.0.1", *args]
+           "--http-endpoint", f"tcp:{http_port}:interface=127.0.0.1",
+           "--emulator-endpoint", "tcp:0:interface=127.0.0.1", *args]
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     d = Daemon(proc, data_dir, port, http_port, user, password, log_path)

@@ -143,7 +143,7 @@ class ClientCredentialsProvider:
                 headers={"Accept": ["application/json"]},
                 timeout=self._timeout,
             )
-            raw = await self._treq.content(response)
+            raw = await response.content()
         except BaseException as e:
             if is_transient(e):
                 raise TokenError(f"token endpoint {self.token_url} unreachable: {e!r}") from e

@@ -137,7 +137,8 @@ class CdfClient:
     async def post(
         self, path: str, body: Any, params: Mapping[str, Any] | None = None, *, weight: int = 0
     ) -> CdfResponse:
-        """POST ``body`` as JSON to ``path`` (relative to the project). Raises
+        """POST ``body`` as JSON to ``path`` (relative to the project); ``body`` may be
+        bytes (sent as is) or a callable building the body when it is encoded. Raises
         :class:`CdfError` on a non-2xx answer, :class:`CdfConnectionError` without one."""
         data = await self._encode(body, weight)
         return await self._send("POST", path, data, params)
@@ -148,7 +149,9 @@ class CdfClient:
     # -- internals --------------------------------------------------------------------
 
     def _encode_now(self, body: Any) -> bytes:
-        data = dumps(body)
+        if callable(body):  # built lazily, on the encoding thread when offloaded
+            body = body()
+        data = body if isinstance(body, bytes) else dumps(body)
         if self.gzip and len(data) >= self.gzip_min_bytes:
             return b"\x1f\x8b" + gzip_module.compress(data, compresslevel=1)[2:]
         return data
@@ -186,7 +189,7 @@ class CdfClient:
                     timeout=self.timeout,
                     reactor=self._reactor,
                 )
-                raw = await self._treq.content(response)
+                raw = await response.content()
             except Exception as e:
                 self.requests[(method, label, "error")] += 1
                 if is_transient(e):

@@ -97,10 +97,8 @@ class PgServerProtocol(Protocol):
                 if self.session.closed:
                     self._close()
                     return
-                if d is not None and not d.called:
+                if d is not None:
                     self._wait(d)
-                elif d is not None:
-                    d.addErrback(self._internal_error)
         except PgError as e:
             self._fatal(e)
             return
@@ -114,10 +112,20 @@ class PgServerProtocol(Protocol):
             self.transport.pauseProducing()  # type: ignore[union-attr]
 
     def _wait(self, d: Deferred[None]) -> None:
+        """Hold further messages until ``d`` fires (it may have fired already)."""
+        outcome: list[object] = []
+        d.addBoth(outcome.append)
+        if outcome:
+            if isinstance(outcome[0], Failure):
+                self._internal_error(outcome[0])
+            return
         self.waiting = d
 
         def resume(_: object) -> None:
             self.waiting = None
+            if isinstance(outcome[0], Failure):
+                self._internal_error(outcome[0])
+                return
             if self.closing:
                 return
             if self.paused:
@@ -125,8 +133,7 @@ class PgServerProtocol(Protocol):
                 self.transport.resumeProducing()  # type: ignore[union-attr]
             self._process()
 
-        d.addErrback(self._internal_error)
-        d.addBoth(resume)
+        d.addCallback(resume)
 
     def _internal_error(self, failure: Failure) -> None:
         log.failure("connection {pid}: unexpected failure", failure, pid=self.pid)
@@ -185,7 +192,7 @@ class PgServerProtocol(Protocol):
         self.session = Session(engine, self._write, self._send)
         for k, v in engine.settings.startup_parameter_status():
             self.out.append(B.parameter_status(k, v))
-        self.out.append(B.backend_key_data(self.pid, int.from_bytes(self.key, "big")))
+        self.out.append(B.backend_key_data(self.pid, self.key))
         self.session.ready()
         log.info("connection {pid}: {user} connected to {database}", pid=self.pid,
                  user=ev.user, database=ev.database)

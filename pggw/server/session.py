@@ -40,6 +40,7 @@ class Portal:
     statement: Prepared
     params: list[Any]
     result_formats: tuple[int, ...]
+    param_formats: tuple[int, ...] = ()
     pending_rows: list[Sequence[Any]] | None = None  # rows left after PortalSuspended
     tag: str = ""
     done: bool = False
@@ -175,14 +176,14 @@ class Session:
         params = self._decode_params(prep, msg.params, formats)
         if msg.portal and msg.portal in self.portals and not self.portals[msg.portal].done:
             raise PgError("42P03", f'cursor "{msg.portal}" already exists')
-        self.portals[msg.portal] = Portal(prep, params, msg.result_formats)
+        self.portals[msg.portal] = Portal(prep, params, msg.result_formats, msg.param_formats)
         self._write(B.bind_complete())
 
     def _decode_params(self, prep: Prepared, raw: list[bytes | None],
                        formats: list[int]) -> list[Any]:
         if prep.kind == "write":
-            # Writes coerce parameters column-wise against the target table.
-            return [(v, f, oid) for v, f, oid in zip(raw, formats, prep.param_oids, strict=True)]
+            # Writes coerce raw parameters column-wise against the target table.
+            return raw
         out: list[Any] = []
         for v, f, oid in zip(raw, formats, prep.param_oids, strict=True):
             if v is None:
@@ -219,7 +220,7 @@ class Session:
             # Re-executing a completed portal returns no more rows.
             self._write(B.command_complete(portal.tag))
             return None
-        result = self.engine.execute(portal.statement, portal.params)
+        result = self.engine.execute(portal.statement, portal.params, portal.param_formats)
         if isinstance(result, Deferred):
             return result.addCallback(self._executed, portal, msg.max_rows)
         self._executed(result, portal, msg.max_rows)

@@ -38,6 +38,7 @@ class Prepared:
     columns: list[ResultColumn] | None = None  # None: no rows (NoData)
     plan: Any = None
     tag: str = ""
+    parse_oids: tuple[int, ...] = ()  # the types the client gave in Parse (0 = infer)
 
 
 @dataclass
@@ -139,7 +140,11 @@ class Engine:
         if word in _WRITE_WORDS:
             plan = self.writer.parse(sql)
             if plan is not None:
-                return Prepared(sql, "write", param_oids=list(plan.param_types), plan=plan)
+                types = list(getattr(plan, "param_types", ()))
+                given = tuple(param_oids) + (0,) * (len(types) - len(param_oids))
+                reported = [g or t for g, t in zip(given, types, strict=False)]
+                return Prepared(sql, "write", param_oids=reported, plan=plan,
+                                parse_oids=given)
         if word in _QUERY_WORDS or word == "EXPLAIN" and False:
             oids, cols = self.catalog.describe(sql, list(param_oids))
             return Prepared(sql, "query", param_oids=list(oids), columns=cols)
@@ -165,8 +170,13 @@ class Engine:
         return Prepared(sql, "settings")
 
     # -- execute -------------------------------------------------------------
-    def execute(self, prep: Prepared, params: Sequence[Any] = ()) -> Outcome | Deferred[Outcome]:
-        """Run a prepared statement with decoded parameters (Python values or raw bytes, see writer)."""
+    def execute(self, prep: Prepared, params: Sequence[Any] = (),
+                formats: Sequence[int] = ()) -> Outcome | Deferred[Outcome]:
+        """Run a prepared statement.
+
+        Parameters are decoded Python values, except for writes, which get the
+        raw Bind values and their ``formats`` and coerce them column-wise.
+        """
         if self.failed and self.in_block and not (prep.kind == "tx" and prep.plan in (
                 "COMMIT", "ROLLBACK", "ROLLBACK TO")):
             raise PgError(
@@ -189,7 +199,8 @@ class Engine:
             res: Result = self.catalog.query(prep.sql, list(params))
             return Outcome(tag=res.tag, columns=res.columns, rows=res.rows)
         if kind == "write":
-            return self.writer.execute(prep.plan, params)  # type: ignore[no-any-return]
+            return self.writer.execute(  # type: ignore[no-any-return]
+                prep.plan, params, formats, prep.parse_oids)
         raise PgError(E.FEATURE_NOT_SUPPORTED, f"cannot execute {prep.sql[:40]!r}")
 
     def _execute_tx(self, prep: Prepared) -> Outcome | Deferred[Outcome]:

@@ -357,6 +357,13 @@ class Settings:
         self._pending: dict[str, None] = {}
         self._reported: dict[str, str] = {}
 
+    def copy(self) -> Settings:
+        """An independent copy (for describing a statement without side effects)."""
+        other = Settings.__new__(Settings)
+        other.__dict__.update({k: (dict(v) if isinstance(v, dict) else v)
+                               for k, v in self.__dict__.items()})
+        return other
+
     # -- lookups ---------------------------------------------------------------------------
     @staticmethod
     def _key(name: str) -> str:
@@ -491,9 +498,15 @@ class Settings:
     # -- ParameterStatus ---------------------------------------------------------------------
     def apply_startup(self, params: Mapping[str, str]) -> None:
         """Apply the StartupMessage's parameters (not user/database/options/replication)."""
+        user = params.get("user")
+        if user and not self._defaults.get("session_authorization"):
+            self._defaults["session_authorization"] = self._values["session_authorization"] = user
         for name, value in params.items():
             key = self._key(name)
             if key in ("user", "database", "replication") or key.startswith("_pq_."):
+                continue
+            if key == "session_authorization":  # set by the server from the authenticated user
+                self._defaults[key] = self._values[key] = value
                 continue
             if key == "options":
                 for opt_name, opt_value in _parse_options(value):

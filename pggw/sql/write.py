@@ -17,6 +17,33 @@ Values in plans are Python values as :mod:`pggw.tables.coerce` takes them with
 ``source="python"``: ``str`` for string literals (parsed with the column's text
 input syntax), ``int``/``float`` for numbers, ``bool``, ``None`` for NULL and
 DEFAULT, ``list`` for ``ARRAY[...]``, and :class:`Param` for ``$n``.
+
+Executing a plan (the integrator's side), in outline::
+
+    plan = plan_for(sql, registry, session.temp_tables)        # None: not a write
+    if isinstance(plan, InsertPlan):
+        # literal rows: plan.bind([]); prepared: plan.bind(params) per Execute, or
+        # plan.bind_many(all Bind params since the last Sync) for one bulk pass
+        cols = plan.bind(params)
+        srcs, oids = plan.sources(bind.param_formats, parse.param_oids)
+        for j, s in enumerate(srcs):                              # rare
+            if s == "mixed":
+                cols[j] = decode_params(cols[j], plan.values[j], plan.param_types,
+                                        bind.param_formats, parse.param_oids)
+        check_required(plan.table, plan.columns)                  # INSERT/UPSERT only
+        rows, notices = coerce_columns(plan.table, plan.columns, cols, source=srcs,
+                                       oids=oids, timezone=session.timezone)
+        skip = check_duplicate_keys(plan.table, rows, plan.op)   # DO NOTHING: drop these
+        # → WAL record (plan.table, plan.op, rows); tag "INSERT 0 <n>"
+
+COPY: ``CopyPlan`` gives table, columns and the stream format; decode the
+stream into column lists of ``str`` (text/CSV) or ``bytes`` (binary, sender
+OIDs = the columns' types) and call ``coerce_columns`` per chunk with
+``first_row`` and ``where=lambda r, c: f"COPY {t}, line {r}, column {c}"``.
+UPDATE: ``plan.bind(params)`` gives key + SET columns (coerce with
+``partial=True``); DELETE: ``plan.where.bind(params)`` gives key columns and
+range bounds (coerce the bounds as the range column's values).
+Temp tables (``plan.temp``) hold staging rows; no CDF rules apply to them.
 """
 
 from __future__ import annotations
@@ -213,6 +240,11 @@ class CopyPlan:
     freeze: bool = False
     temp: bool = False
 
+    @property
+    def op(self) -> Op:
+        """COPY FROM is a plain INSERT of every row."""
+        return Op.INSERT
+
 
 @dataclass(frozen=True, eq=False)
 class KeyPredicate:
@@ -254,6 +286,10 @@ class UpdatePlan:
     param_types: tuple[int, ...] = ()
     temp: bool = False
 
+    @property
+    def op(self) -> Op:
+        return Op.UPDATE
+
     def bind(self, params: Sequence[Any] = ()) -> dict[str, list[Any]]:
         """Column-wise rows: key columns then SET columns (repeated per key row)."""
         cols, _, _ = self.where.bind(params)
@@ -280,6 +316,10 @@ class DeletePlan:
     where: KeyPredicate | None
     param_types: tuple[int, ...] = ()
     temp: bool = False
+
+    @property
+    def op(self) -> Op:
+        return Op.DELETE
 
     def sources(
         self, param_formats: Sequence[int] = (), parse_oids: Sequence[int] = ()
@@ -855,6 +895,11 @@ def _parse_on_conflict(
                               hint="For example, ON CONFLICT (column_name).")
             p.expect_kw("set")
             update_cols = _parse_excluded_set(p, table)
+            missing = [c for c in target if columns and c not in columns]
+            if missing:
+                raise _unsupported(
+                    f'ON CONFLICT ({", ".join(target)}) DO UPDATE needs {", ".join(missing)} '
+                    "among the inserted columns: CDF matches the rows by their key")
             if p.is_kw("where"):
                 raise _unsupported("ON CONFLICT DO UPDATE ... WHERE is not supported")
             op = Op.UPSERT
@@ -1499,9 +1544,10 @@ def _finish_param_types(types: dict[int, int]) -> tuple[int, ...]:
 
 
 _BULK_DELETE_HINT = (
-    "CDF data cannot be bulk-deleted through the gateway. Delete by key "
-    "(WHERE external_id = ... / id = ...), or remove the pre-copy script (Azure Data Factory)."
+    "Delete by key (WHERE external_id = ... / id = ...), or remove the pre-copy script "
+    "(Azure Data Factory)."
 )
+_NO_BULK = "CDF data cannot be bulk-deleted through the gateway"
 
 
 def _parse_update(p: _Parser, registry: Registry, temp_tables: Mapping[str, Table]) -> UpdatePlan:
@@ -1569,8 +1615,9 @@ def _parse_update(p: _Parser, registry: Registry, temp_tables: Mapping[str, Tabl
         raise _unsupported(ASYNC_RETURNING)
     if not p.accept_kw("where"):
         raise _unsupported(
-            f'UPDATE without WHERE is not supported on "{table.name}": {_BULK_DELETE_HINT}'
-            .replace("bulk-deleted", "bulk-updated"))
+            f'UPDATE without WHERE is not supported on "{table.name}": CDF data cannot be '
+            "bulk-updated through the gateway",
+            hint="Update by key (WHERE external_id = ... / id = ...).")
     if p.is_kw("current"):
         raise _unsupported("WHERE CURRENT OF is not supported")
     _require_op(table, Op.UPDATE, "UPDATE", temp)
@@ -1607,7 +1654,8 @@ def _parse_delete(p: _Parser, registry: Registry, temp_tables: Mapping[str, Tabl
     if not p.accept_kw("where"):
         p.expect_end()
         raise _unsupported(
-            f'DELETE without WHERE is not supported on "{table.name}"', hint=_BULK_DELETE_HINT)
+            f'DELETE without WHERE is not supported on "{table.name}": {_NO_BULK}',
+            hint=_BULK_DELETE_HINT)
     _require_op(table, Op.DELETE, "DELETE", temp)
     pred = _parse_where(p, table, "DELETE")
     return DeletePlan(table=table, where=pred,
@@ -1626,7 +1674,7 @@ def _parse_truncate(
         schema, name = p.qualified_name()
         table, temp = _resolve(schema, name, registry, temp_tables)
         if not temp:
-            raise _unsupported(f'TRUNCATE is not supported on "{table.name}"',
+            raise _unsupported(f'TRUNCATE is not supported on "{table.name}": {_NO_BULK}',
                                hint=_BULK_DELETE_HINT)
         names.append(name)
         if not p.accept_punct(","):
@@ -1645,7 +1693,7 @@ _CONSTRAINT_WORDS = ("constraint", "primary", "unique", "check", "foreign", "exc
 def _temp_column(c: Column) -> Column:
     """A staging copy of a registry column: same type and length, no CDF rules."""
     return replace(c, required=False, read_only=False, check=None, min_value=None,
-                   max_value=None, max_items=None, references=None)
+                   max_value=None, max_items=None, references=None, choices=(), resolves=None)
 
 
 def _parse_create(

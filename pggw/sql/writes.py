@@ -111,7 +111,6 @@ class Transaction:
             return f
 
         d.addErrback(unwrap)
-        d.addCallback(lambda _: None)
         return d
 
     def rollback(self) -> None:
@@ -125,7 +124,9 @@ class Transaction:
 class Writer:
     """The write half of a connection: parses write statements and runs their plans."""
 
-    def __init__(self, *, registry: Registry, wal: Any, user: str, settings: Any) -> None:
+    def __init__(self, *, registry: Registry, wal: Any, user: str, settings: Any,
+                 on_commit: Any = None) -> None:
+        self.on_commit = on_commit
         self.registry = registry
         self.wal = wal
         self.user = user
@@ -148,58 +149,132 @@ class Writer:
     def commit(self) -> Deferred[None] | None:
         tx = self.tx
         self.tx = Transaction(self.wal, self.user)
-        return tx.commit()
+        d = tx.commit()
+        if d is not None and self.on_commit is not None:
+            d.addCallback(self.on_commit)
+        return d
 
     def rollback(self) -> None:
         self.tx.rollback()
         self.tx = Transaction(self.wal, self.user)
 
-    def execute(self, plan: Any, params: Sequence[Any]) -> Outcome | Deferred[Outcome]:
+    def execute(self, plan: Any, params: Sequence[Any], formats: Sequence[int] = (),
+                parse_oids: Sequence[int] = ()) -> Outcome | Deferred[Outcome]:
         from pggw.sql import write as W
 
+        if getattr(plan, "temp", False) or isinstance(
+                plan, W.CreateTempTablePlan | W.DropTablePlan | W.TruncatePlan
+                | W.InsertSelectPlan):
+            raise PgError(E.FEATURE_NOT_SUPPORTED,
+                          "temporary staging tables are not supported by pggw yet: write to "
+                          "the target table directly (INSERT or COPY)")
         if isinstance(plan, W.InsertPlan):
-            return self._insert(plan, params)
+            return self._insert(plan, params, formats, parse_oids)
         if isinstance(plan, W.CopyPlan):
             return self._copy(plan)
         if isinstance(plan, W.UpdatePlan | W.DeletePlan):
-            return self._keyed(plan, params)
+            return self._keyed(plan, params, formats, parse_oids)
         raise PgError(E.FEATURE_NOT_SUPPORTED, f"{type(plan).__name__} is not supported yet")
 
-    # -- INSERT ----------------------------------------------------------------
-    def _params(self, params: Sequence[Any]) -> list[Any]:
-        """Bind parameters as (raw, format, oid): binary ones decoded, text ones kept as str."""
-        out: list[Any] = []
-        for raw, fmt, oid in params:
-            if raw is None:
-                out.append(None)
-            elif fmt:
-                out.append(codecs.decode_binary(oid, raw))
-            else:
-                out.append(bytes(raw).decode())
-        return out
+    @staticmethod
+    def _texts(params: Sequence[Any], formats: Sequence[int]) -> list[Any]:
+        """Text-format parameters as str (binary ones stay bytes for column-wise decoding)."""
+        n = len(params)
+        if not n:
+            return []
+        fmts = list(formats) if len(formats) == n else [formats[0] if formats else 0] * n
+        return [v if v is None or f else bytes(v).decode()
+                for v, f in zip(params, fmts, strict=True)]
 
-    def _insert(self, plan: Any, params: Sequence[Any]) -> Outcome | Deferred[Outcome]:
+    # -- INSERT ----------------------------------------------------------------
+    def _insert(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
+                parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
+        from pggw.sql.write import decode_params
+        from pggw.tables.coerce import check_duplicate_keys, check_required, coerce_columns
+
+        cols = plan.bind(self._texts(params, formats))
+        srcs, oids = plan.sources(formats, parse_oids)
+        for j, src in enumerate(srcs):
+            if src == "mixed":
+                cols[j] = decode_params(cols[j], plan.values[j], plan.param_types, formats,
+                                        parse_oids)
+                srcs[j] = "python"
+        check_required(plan.table, plan.columns)
+        values, notices = coerce_columns(plan.table, plan.columns, cols, source=srcs,
+                                         oids=oids, timezone=self.timezone)
+        nrows = plan.nrows
+        drop = check_duplicate_keys(plan.table, values, plan.op)
+        if drop:
+            keep = sorted(set(range(nrows)) - set(drop))
+            values = {k: [v[i] for i in keep] for k, v in values.items()}
+            nrows = len(keep)
+        wait = self.tx.add(plan.table.name, plan.op, values, nrows)
+        return _after(wait, Outcome(tag=f"INSERT 0 {nrows}", notices=_notices(notices)))
+
+    # -- UPDATE / DELETE ---------------------------------------------------------
+    def _keyed(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
+               parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
+        from pggw.sql import write as W
         from pggw.tables.coerce import coerce_columns
 
-        columns = plan.bind(self._params(params))
-        nrows = len(columns[0]) if columns else 0
-        values, notices = coerce_columns(plan.table, plan.columns, columns, source="python",
-                                         timezone=self.timezone)
+        texts = self._texts(params, formats)
+        sources = plan.sources(formats, parse_oids)
+        if isinstance(plan, W.UpdatePlan):
+            raw = plan.bind(texts)
+            lower = upper = None
+        else:
+            assert plan.where is not None
+            raw, lower, upper = plan.where.bind(texts)
+            rng = plan.where.range_column
+            if rng is not None:
+                raw[f"{rng}"] = [lower, upper]
+        names = list(raw)
+        srcs = [sources.get(n, ("python", 0)) for n in names]
+        bounds: dict[str, list[Any]] = {}
+        if isinstance(plan, W.DeletePlan) and plan.where is not None and plan.where.range_column:
+            # The range bounds are coerced as values of the range column, then kept apart.
+            rng = plan.where.range_column
+            b, _ = coerce_columns(plan.table, [rng], [raw.pop(rng)],
+                                  source=[sources.get(rng, ("python", 0))[0]],
+                                  oids=[sources.get(rng, ("python", 0))[1]],
+                                  timezone=self.timezone, partial=True)
+            bounds = b
+            names = list(raw)
+            srcs = [sources.get(n, ("python", 0)) for n in names]
+        values, notices = coerce_columns(
+            plan.table, names, [raw[n] for n in names], source=[s for s, _ in srcs],
+            oids=[o for _, o in srcs], timezone=self.timezone, partial=True)
+        nrows = len(next(iter(values.values()))) if values else 0
+        if bounds:
+            lo, hi = bounds[plan.where.range_column]
+            w = plan.where
+            # Half-open [start, end) in milliseconds, as CDF's datapoint delete takes it.
+            start = None if lo is None else lo + (0 if w.lower_inclusive else 1)
+            end = None if hi is None else hi + (1 if w.upper_inclusive else 0)
+            values["_range_begin"] = [start] * nrows
+            values["_range_end"] = [end] * nrows
         wait = self.tx.add(plan.table.name, plan.op, values, nrows)
-        out = Outcome(tag=f"INSERT 0 {nrows}",
-                      notices=[PgError("01000", n, severity="NOTICE") for n in notices])
-        if wait is None:
-            return out
-        return wait.addCallback(lambda _: out)
-
-    def _keyed(self, plan: Any, params: Sequence[Any]) -> Outcome:
-        raise PgError(E.FEATURE_NOT_SUPPORTED, "UPDATE and DELETE are not wired up yet")
+        verb = "UPDATE" if isinstance(plan, W.UpdatePlan) else "DELETE"
+        return _after(wait, Outcome(tag=f"{verb} {nrows}", notices=_notices(notices)))
 
     # -- COPY ------------------------------------------------------------------
     def _copy(self, plan: Any) -> Outcome:
+        from pggw.tables.coerce import check_required
+
+        check_required(plan.table, plan.columns)
         sink = CopySink(self, plan)
         return Outcome(copy=CopyIn(binary=plan.format == "binary", ncols=len(plan.columns),
                                    sink=sink))
+
+
+def _notices(texts: Sequence[str]) -> list[PgError]:
+    return [PgError("00000", t, severity="NOTICE") for t in texts]
+
+
+def _after(wait: Deferred[None] | None, out: Outcome) -> Outcome | Deferred[Outcome]:
+    if wait is None:
+        return out
+    return wait.addCallback(lambda _: out)
 
 
 class CopySink:
@@ -212,17 +287,23 @@ class CopySink:
         self.plan = plan
         self.table: Table = plan.table
         n = len(plan.columns)
+        names = list(plan.columns)
+        index = {c: i for i, c in enumerate(names)}
         if plan.format == "binary":
-            self.decoder: Any = C.BinaryCopyDecoder(n)
+            self.decoder: Any = C.BinaryCopyDecoder(n, columns=names, table=self.table.name)
             self.source = "binary"
         elif plan.format == "csv":
             self.decoder = C.CsvCopyDecoder(
                 n, delimiter=plan.delimiter, quote=plan.quote, escape=plan.escape,
                 null=plan.null, header=plan.header,
-                force_null=plan.force_null, force_not_null=plan.force_not_null)
+                force_null={index[c] for c in plan.force_null},
+                force_not_null={index[c] for c in plan.force_not_null},
+                columns=names, table=self.table.name)
             self.source = "text"
         else:
-            self.decoder = C.TextCopyDecoder(n, delimiter=plan.delimiter, null=plan.null)
+            self.decoder = C.TextCopyDecoder(n, delimiter=plan.delimiter, null=plan.null,
+                                             header=plan.header, columns=names,
+                                             table=self.table.name)
             self.source = "text"
         self.rows = 0
         self.notices: set[str] = set()
@@ -249,11 +330,7 @@ class CopySink:
 
     def done(self) -> Outcome | Deferred[Outcome]:
         wait = self._take(self.decoder.finish())
-        out = Outcome(tag=f"COPY {self.rows}",
-                      notices=[PgError("01000", n, severity="NOTICE") for n in self.notices])
-        if wait is None:
-            return out
-        return wait.addCallback(lambda _: out)
+        return _after(wait, Outcome(tag=f"COPY {self.rows}", notices=_notices(sorted(self.notices))))
 
     def abort(self) -> None:
         """CopyFail or an error: the session's failure handling rolls the transaction back."""

@@ -295,7 +295,8 @@ class _MinuteCache(dict[str, int]):
                          int(key[11:13]) if n == 16 else 0, int(key[14:16]) if n == 16 else 0)
         except ValueError:
             raise _Fallback from None
-        if not key[:4].isdigit() or (n == 16 and not (key[11:13] + key[14:16]).isdigit()):
+        if not (key[:4] + key[5:7] + key[8:10]).isdigit() or (
+                n == 16 and not (key[11:13] + key[14:16]).isdigit()):
             raise _Fallback
         v = (d - _EPOCH_NAIVE) // _MS
         if len(self) > 500_000:
@@ -411,9 +412,11 @@ def _dts_to_ms(dts: list[Any], oid: int, tz: tzinfo, notes: set[str]) -> list[An
 
 def _ts_one(v: str, oid: int, tz: tzinfo) -> datetime:
     try:
-        return _fromiso(v)
+        dt0 = _fromiso(v)
     except ValueError:
         pass
+    else:
+        return datetime(dt0.year, dt0.month, dt0.day) if oid == _DATE else dt0
     if v.strip().lower() in _SPECIAL_TS:
         raise _infinite_ts(v)
     if oid == _DATE:
@@ -441,7 +444,8 @@ def _has_zone(v: str) -> bool:
 def _ts_slow(vals: list[Any], oid: int, tz: tzinfo, notes: set[str]) -> list[Any]:
     dts = _per_value(vals, lambda v: _ts_one(v, oid, tz))
     nn = [d for d in dts if d is not None]
-    ms = iter(_dts_to_ms(nn, oid, tz, notes)) if nn else iter(())
+    # a date is a UTC midnight, whatever the session zone
+    ms = iter(_dts_to_ms(nn, _TIMESTAMP if oid == _DATE else oid, tz, notes)) if nn else iter(())
     return [None if d is None else next(ms) for d in dts]
 
 
@@ -505,6 +509,15 @@ def _convert_text(col: Column, vals: list[Any], tz: tzinfo, notes: set[str]) -> 
     if oid == _NUMERIC:
         return _text_slow(vals, oid)
     return _text_slow(vals, oid)
+
+
+def _decode_utf8(b: Any) -> str:
+    if isinstance(b, str):
+        return b
+    try:
+        return bytes(b).decode("utf-8")
+    except UnicodeDecodeError:
+        raise PgError("22021", 'invalid byte sequence for encoding "UTF8"') from None
 
 
 def _check_text(v: str) -> str:
@@ -744,6 +757,13 @@ def _check_column(col: Column, table: Table, out: list[Any], ctx: _Ctx) -> None:
                 raise ctx.fail(i, _too_long(col))
     if col.type.is_array:
         _check_arrays(col, out, ctx)
+    elif oid in _JSONS and col.max_items is not None:
+        for i, v in enumerate(out):
+            if isinstance(v, list) and len(v) > col.max_items:
+                raise ctx.fail(i, PgError(
+                    INVALID_PARAMETER_VALUE,
+                    f'too many elements in column "{col.name}": {len(v)}',
+                    detail=f"CDF accepts at most {col.max_items}."), show_value=False)
     if col.choices:
         allowed = set(col.choices)
         for i, v in enumerate(out):
@@ -1261,18 +1281,33 @@ def coerce_columns(
                         "CDF (read-only).",
                         hint="Leave it out, or write NULL or DEFAULT."))
             continue
+        # NULLs: convert the non-NULL values in one bulk pass, then put them back.
+        present: list[int] | None = None
+        todo = vals
+        if None in vals and col.type.oid not in _TEXTS:
+            present = [i for i, v in enumerate(vals) if v is not None]
+            todo = [vals[i] for i in present]
         try:
-            if src == "text":
-                conv = _convert_text(col, vals, tz, notes)
+            if not todo:
+                conv = list(todo)
+            elif src == "text":
+                if type(todo[0]) is not str or type(todo[-1]) is not str:
+                    todo = _per_value(todo, _decode_utf8)  # text-format Bind params as bytes
+                conv = _convert_text(col, todo, tz, notes)
             elif src == "binary":
                 sender = oids[j] if oids is not None and j < len(oids) else 0
-                conv = _convert_binary(col, vals, sender, tz, notes)
+                conv = _convert_binary(col, todo, sender, tz, notes)
             elif src == "python" or src == "mixed":
-                conv = _python(col, vals, tz, notes)
+                conv = _python(col, todo, tz, notes)
             else:
                 raise ValueError(f"unknown source {src!r}")
         except _Bad as b:
-            raise ctx.fail(b.index, b.error) from None
+            raise ctx.fail(b.index if present is None else present[b.index], b.error) from None
+        if present is not None:
+            full: list[Any] = [None] * n
+            for i, v in zip(present, conv, strict=True):
+                full[i] = v
+            conv = full
         if col.required and None in conv:
             i = conv.index(None)
             err = _not_null_error(table, name, [values[k][i] for k in range(len(columns))])

@@ -150,13 +150,12 @@ class _TranslationCache:
                 self._d.popitem(last=False)
 
 
-_CACHES: dict[int, _TranslationCache] = {}
-
-
 def _cache_for(db: CatalogDB) -> _TranslationCache:
-    c = _CACHES.get(id(db))
-    if c is None:
-        c = _CACHES[id(db)] = _TranslationCache()
+    """The translation cache lives with (and dies with) the shared catalog database."""
+    c = db.translation_cache
+    if not isinstance(c, _TranslationCache):
+        c = _TranslationCache()
+        db.translation_cache = c
     return c
 
 
@@ -238,14 +237,9 @@ class Catalog:
     def describe(self, sql: str, param_oids: Sequence[int] = ()) -> tuple[list[int],
                                                                           list[ResultColumn]]:
         if is_settings_statement(sql):
-            from pggw.sql.settings import Settings as _S
-
-            probe = _S(user=self.user)
-            probe._values = dict(self.settings._values)  # noqa: SLF001 - SHOW needs the names
-            try:
-                r = execute_settings_statement(probe, sql)
-            except PgError:
-                r = None
+            # SHOW's column is the parameter's name; SET/RESET have none.  Run it on a copy so
+            # that describing never changes the session.
+            r = execute_settings_statement(self.settings.copy(), sql)
             return [], (r.columns if r is not None else [])
         tr = self.translate(sql)
         oids: list[int] = []

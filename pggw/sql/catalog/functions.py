@@ -26,6 +26,13 @@ def _first(args: Sequence[str]) -> str:
     return args[0] if args else "text"
 
 
+def _common(args: Sequence[str]) -> str:
+    for a in args:
+        if a != "unknown":
+            return a
+    return "text"
+
+
 def _elem(args: Sequence[str]) -> str:
     a = args[0] if args else "_text"
     return a[1:] if a.startswith("_") else ("int2" if a == "int2vector" else
@@ -62,6 +69,8 @@ FUNCTIONS: dict[str, tuple[str | None, RetType]] = {
     "pg_get_function_result": ("pgf_null", "text"),
     "pg_get_statisticsobjdef_columns": ("pgf_null", "text"),
     "pg_get_serial_sequence": ("pgf_null", "text"),
+    "pg_tablespace_location": ("pgf_empty", "text"),
+    "pg_get_function_sqlbody": ("pgf_null", "text"),
     "pg_get_indexdef": ("pgf_pg_get_indexdef", "text"),
     "pg_get_constraintdef": ("pgf_pg_get_constraintdef", "text"),
     "pg_get_userbyid": ("pgf_pg_get_userbyid", "name"),
@@ -69,6 +78,15 @@ FUNCTIONS: dict[str, tuple[str | None, RetType]] = {
     "pg_type_is_visible": ("pgf_true", "bool"),
     "pg_function_is_visible": ("pgf_true", "bool"),
     "pg_collation_is_visible": ("pgf_true", "bool"),
+    "pg_opfamily_is_visible": ("pgf_true", "bool"),
+    "pg_opclass_is_visible": ("pgf_true", "bool"),
+    "pg_operator_is_visible": ("pgf_true", "bool"),
+    "pg_conversion_is_visible": ("pgf_true", "bool"),
+    "pg_statistics_obj_is_visible": ("pgf_true", "bool"),
+    "pg_ts_config_is_visible": ("pgf_true", "bool"),
+    "pg_ts_dict_is_visible": ("pgf_true", "bool"),
+    "pg_ts_parser_is_visible": ("pgf_true", "bool"),
+    "pg_ts_template_is_visible": ("pgf_true", "bool"),
     "pg_relation_is_publishable": ("pgf_false", "bool"),
     "pg_is_in_recovery": ("pgf_false", "bool"),
     "pg_is_other_temp_schema": ("pgf_false", "bool"),
@@ -149,10 +167,10 @@ FUNCTIONS: dict[str, tuple[str | None, RetType]] = {
     "rtrim": (None, "text"),
     "abs": (None, _first),
     "round": (None, "numeric"),
-    "coalesce": (None, _first),
-    "nullif": (None, _first),
-    "greatest": ("max", _first),
-    "least": ("min", _first),
+    "coalesce": (None, _common),
+    "nullif": (None, _common),
+    "greatest": ("max", _common),
+    "least": ("min", _common),
     "count": (None, "int8"),
     "sum": (None, lambda a: "int8" if a and a[0] in ("int2", "int4") else "numeric"
             if a and a[0] == "int8" else _first(a)),

@@ -130,6 +130,7 @@ class CatalogDB:
         self.lock = threading.RLock()
         self.session: Session | None = None
         self.pending_error: Exception | None = None
+        self.translation_cache: Any = None  # set by pggw.sql.catalog
         self.conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA case_sensitive_like = ON")
         self.relations: dict[tuple[str, str], Relation] = {}
@@ -188,6 +189,14 @@ class CatalogDB:
                                      ("partattrs", "int2vector")],
             "pg_statistic_ext_data": [("stxoid", "oid"), ("stxdinherit", "bool")],
             "pg_shdescription": [("objoid", "oid"), ("classoid", "oid"), ("description", "text")],
+            "pg_opfamily": [("oid", "oid"), ("opfmethod", "oid"), ("opfname", "name"),
+                            ("opfnamespace", "oid"), ("opfowner", "oid")],
+            "pg_sequence": [("seqrelid", "oid"), ("seqtypid", "oid"), ("seqstart", "int8"),
+                            ("seqincrement", "int8"), ("seqmax", "int8"), ("seqmin", "int8"),
+                            ("seqcache", "int8"), ("seqcycle", "bool")],
+            "pg_default_acl": [("oid", "oid"), ("defaclrole", "oid"),
+                               ("defaclnamespace", "oid"), ("defaclobjtype", "char"),
+                               ("defaclacl", "_aclitem")],
         }
         for name, cols in extra.items():
             if ("pg_catalog", name) not in self.relations:

@@ -361,7 +361,11 @@ class Translator:
                 args = [a.this if isinstance(a, exp.Order) else a for a in _func_args(node)]
                 new = _anon(fname, args)
             elif isinstance(node, exp.Anonymous):
-                node.set("this", str(node.this).lower())
+                fname = str(node.this).lower()
+                node.set("this", fname)
+                if fname in ("all", "any", "some") and len(node.expressions) == 1:
+                    cls = exp.All if fname == "all" else exp.Any
+                    new = cls(this=exp.Paren(this=node.expressions[0]))
             if new is not None:
                 if node is tree:
                     tree = new
@@ -775,6 +779,8 @@ class Translator:
                 if c is not None:
                     attnum, typ, mod = c
                     return PgT(typ, mod, rel.oid, attnum)
+                if name == "tableoid" and tbl:
+                    return PgT("oid")
             elif isinstance(src, Scope):
                 t = self._scope_column_type(src, name)
                 if t is not None:
@@ -967,6 +973,11 @@ class Translator:
 
     def _rewrite_column(self, col: exp.Column) -> exp.Expr | None:
         scope = self.scope_for(col)
+        if col.name == "tableoid" and col.table and scope is not None:
+            src = scope.sources.get(col.table)
+            rel = self.relations.get(id(src)) if isinstance(src, exp.Table) else None
+            if rel is not None and rel.column("tableoid") is None:
+                return exp.Literal.number(rel.oid)  # the system column
         s = scope
         while s is not None:
             fts = self.func_tables.get(id(s.expression), {})

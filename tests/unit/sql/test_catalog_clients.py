@@ -611,6 +611,305 @@ QUERIES: list[tuple[str, str, str, list[Any]]] = [
       "(c.oid = d.objoid AND d.objsubid = 0  and d.classoid = 'pg_class'::regclass)  WHERE "
       "c.relnamespace = n.oid  AND c.relname LIKE '%' ORDER BY TABLE_TYPE,TABLE_SCHEM,TABLE_NAME \n"),
      []),
+    # more psql 15 meta-commands: \\l \\du \\dx \\dv \\dT \\dn+ \\dt public.* \\ds \\dm \\db \\dp \\dd \\dC \\df
+    ('psql_l', 'psql2',
+     ('SELECT d.datname as "Name",\n'
+      '       pg_catalog.pg_get_userbyid(d.datdba) as "Owner",\n'
+      '       pg_catalog.pg_encoding_to_char(d.encoding) as "Encoding",\n'
+      '       d.datcollate as "Collate",\n'
+      '       d.datctype as "Ctype",\n'
+      '       d.daticulocale as "ICU Locale",\n'
+      '       CASE d.datlocprovider WHEN \'c\' THEN \'libc\' WHEN \'i\' THEN \'icu\' END AS "Locale '
+      'Provider",\n'
+      '       pg_catalog.array_to_string(d.datacl, E\'\\n\') AS "Access privileges"\n'
+      'FROM pg_catalog.pg_database d\n'
+      'ORDER BY 1;'),
+     []),
+    ('psql_du', 'psql2',
+     ('SELECT r.rolname, r.rolsuper, r.rolinherit,\n'
+      '  r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,\n'
+      '  r.rolconnlimit, r.rolvaliduntil,\n'
+      '  ARRAY(SELECT b.rolname\n'
+      '        FROM pg_catalog.pg_auth_members m\n'
+      '        JOIN pg_catalog.pg_roles b ON (m.roleid = b.oid)\n'
+      '        WHERE m.member = r.oid) as memberof\n'
+      ', r.rolreplication\n'
+      ', r.rolbypassrls\n'
+      'FROM pg_catalog.pg_roles r\n'
+      "WHERE r.rolname !~ '^pg_'\n"
+      'ORDER BY 1;'),
+     []),
+    ('psql_dx', 'psql2',
+     ('SELECT e.extname AS "Name", e.extversion AS "Version", n.nspname AS "Schema", c.description '
+      'AS "Description"\n'
+      'FROM pg_catalog.pg_extension e LEFT JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace '
+      'LEFT JOIN pg_catalog.pg_description c ON c.objoid = e.oid AND c.classoid = '
+      "'pg_catalog.pg_extension'::pg_catalog.regclass\n"
+      'ORDER BY 1;'),
+     []),
+    ('psql_dv', 'psql2',
+     ('SELECT n.nspname as "Schema",\n'
+      '  c.relname as "Name",\n'
+      "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized "
+      "view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' "
+      "THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END "
+      'as "Type",\n'
+      '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+      'FROM pg_catalog.pg_class c\n'
+      '     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n'
+      "WHERE c.relkind IN ('v','')\n"
+      "      AND n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname !~ '^pg_toast'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_table_is_visible(c.oid)\n'
+      'ORDER BY 1,2;'),
+     []),
+    ('psql_dT', 'psql2',
+     ('SELECT n.nspname as "Schema",\n'
+      '  pg_catalog.format_type(t.oid, NULL) AS "Name",\n'
+      '  pg_catalog.obj_description(t.oid, \'pg_type\') as "Description"\n'
+      'FROM pg_catalog.pg_type t\n'
+      '     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace\n'
+      "WHERE (t.typrelid = 0 OR (SELECT c.relkind = 'c' FROM pg_catalog.pg_class c WHERE c.oid = "
+      't.typrelid))\n'
+      '  AND NOT EXISTS(SELECT 1 FROM pg_catalog.pg_type el WHERE el.oid = t.typelem AND '
+      'el.typarray = t.oid)\n'
+      "      AND n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_type_is_visible(t.oid)\n'
+      'ORDER BY 1, 2;'),
+     []),
+    ('psql_dn_plus', 'psql2',
+     ('SELECT n.nspname AS "Name",\n'
+      '  pg_catalog.pg_get_userbyid(n.nspowner) AS "Owner",\n'
+      '  pg_catalog.array_to_string(n.nspacl, E\'\\n\') AS "Access privileges",\n'
+      '  pg_catalog.obj_description(n.oid, \'pg_namespace\') AS "Description"\n'
+      'FROM pg_catalog.pg_namespace n\n'
+      "WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'\n"
+      'ORDER BY 1;'),
+     []),
+    ('psql_dt_pattern', 'psql2',
+     ('SELECT n.nspname as "Schema",\n'
+      '  c.relname as "Name",\n'
+      "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized "
+      "view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' "
+      "THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END "
+      'as "Type",\n'
+      '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+      'FROM pg_catalog.pg_class c\n'
+      '     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n'
+      '     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam\n'
+      "WHERE c.relkind IN ('r','p','t','s','')\n"
+      "  AND n.nspname OPERATOR(pg_catalog.~) '^(public)$' COLLATE pg_catalog.default\n"
+      'ORDER BY 1,2;'),
+     []),
+    ('psql_ds', 'psql2',
+     ('SELECT n.nspname as "Schema",\n'
+      '  c.relname as "Name",\n'
+      "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized "
+      "view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' "
+      "THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END "
+      'as "Type",\n'
+      '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+      'FROM pg_catalog.pg_class c\n'
+      '     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n'
+      "WHERE c.relkind IN ('S','')\n"
+      "      AND n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname !~ '^pg_toast'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_table_is_visible(c.oid)\n'
+      'ORDER BY 1,2;'),
+     []),
+    ('psql_dm', 'psql2',
+     ('SELECT n.nspname as "Schema",\n'
+      '  c.relname as "Name",\n'
+      "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized "
+      "view' WHEN 'i' THEN 'index' WHEN 'S' THEN 'sequence' WHEN 't' THEN 'TOAST table' WHEN 'f' "
+      "THEN 'foreign table' WHEN 'p' THEN 'partitioned table' WHEN 'I' THEN 'partitioned index' END "
+      'as "Type",\n'
+      '  pg_catalog.pg_get_userbyid(c.relowner) as "Owner"\n'
+      'FROM pg_catalog.pg_class c\n'
+      '     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n'
+      '     LEFT JOIN pg_catalog.pg_am am ON am.oid = c.relam\n'
+      "WHERE c.relkind IN ('m','')\n"
+      "      AND n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname !~ '^pg_toast'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_table_is_visible(c.oid)\n'
+      'ORDER BY 1,2;'),
+     []),
+    ('psql_db', 'psql2',
+     ('SELECT spcname AS "Name",\n'
+      '  pg_catalog.pg_get_userbyid(spcowner) AS "Owner",\n'
+      '  pg_catalog.pg_tablespace_location(oid) AS "Location"\n'
+      'FROM pg_catalog.pg_tablespace\n'
+      'ORDER BY 1;'),
+     []),
+    ('psql_dp', 'psql2',
+     ('SELECT n.nspname as "Schema",\n'
+      '  c.relname as "Name",\n'
+      "  CASE c.relkind WHEN 'r' THEN 'table' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized "
+      "view' WHEN 'S' THEN 'sequence' WHEN 'f' THEN 'foreign table' WHEN 'p' THEN 'partitioned "
+      'table\' END as "Type",\n'
+      '  pg_catalog.array_to_string(c.relacl, E\'\\n\') AS "Access privileges",\n'
+      '  pg_catalog.array_to_string(ARRAY(\n'
+      "    SELECT attname || E':\\n  ' || pg_catalog.array_to_string(attacl, E'\\n  ')\n"
+      '    FROM pg_catalog.pg_attribute a\n'
+      '    WHERE attrelid = c.oid AND NOT attisdropped AND attacl IS NOT NULL\n'
+      '  ), E\'\\n\') AS "Column privileges",\n'
+      '  pg_catalog.array_to_string(ARRAY(\n'
+      '    SELECT polname\n'
+      '    || CASE WHEN NOT polpermissive THEN\n'
+      "       E' (RESTRICTIVE)'\n"
+      "       ELSE '' END\n"
+      "    || CASE WHEN polcmd != '*' THEN\n"
+      "           E' (' || polcmd::pg_catalog.text || E'):'\n"
+      "       ELSE E':'\n"
+      '       END\n'
+      '    || CASE WHEN polqual IS NOT NULL THEN\n'
+      "           E'\\n  (u): ' || pg_catalog.pg_get_expr(polqual, polrelid)\n"
+      "       ELSE E''\n"
+      '       END\n'
+      '    || CASE WHEN polwithcheck IS NOT NULL THEN\n'
+      "           E'\\n  (c): ' || pg_catalog.pg_get_expr(polwithcheck, polrelid)\n"
+      "       ELSE E''\n"
+      "       END    || CASE WHEN polroles <> '{0}' THEN\n"
+      "           E'\\n  to: ' || pg_catalog.array_to_string(\n"
+      '               ARRAY(\n'
+      '                   SELECT rolname\n'
+      '                   FROM pg_catalog.pg_roles\n'
+      '                   WHERE oid = ANY (polroles)\n'
+      '                   ORDER BY 1\n'
+      "               ), E', ')\n"
+      "       ELSE E''\n"
+      '       END\n'
+      '    FROM pg_catalog.pg_policy pol\n'
+      "    WHERE polrelid = c.oid), E'\\n')\n"
+      '    AS "Policies"\n'
+      'FROM pg_catalog.pg_class c\n'
+      '     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n'
+      "WHERE c.relkind IN ('r','v','m','S','f','p')\n"
+      "  AND c.relname OPERATOR(pg_catalog.~) '^(assets)$' COLLATE pg_catalog.default\n"
+      "  AND n.nspname !~ '^pg_' AND pg_catalog.pg_table_is_visible(c.oid)\n"
+      'ORDER BY 1, 2;'),
+     []),
+    ('psql_dd', 'psql2',
+     ('SELECT DISTINCT tt.nspname AS "Schema", tt.name AS "Name", tt.object AS "Object", '
+      'd.description AS "Description"\n'
+      'FROM (\n'
+      '  SELECT pgc.oid as oid, pgc.tableoid AS tableoid,\n'
+      '  n.nspname as nspname,\n'
+      "  CAST(pgc.conname AS pg_catalog.text) as name,  CAST('table constraint' AS pg_catalog.text) "
+      'as object\n'
+      '  FROM pg_catalog.pg_constraint pgc\n'
+      '    JOIN pg_catalog.pg_class c ON c.oid = pgc.conrelid\n'
+      '    LEFT JOIN pg_catalog.pg_namespace n     ON n.oid = c.relnamespace\n'
+      "WHERE n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_table_is_visible(c.oid)\n'
+      'UNION ALL\n'
+      '  SELECT pgc.oid as oid, pgc.tableoid AS tableoid,\n'
+      '  n.nspname as nspname,\n'
+      "  CAST(pgc.conname AS pg_catalog.text) as name,  CAST('domain constraint' AS "
+      'pg_catalog.text) as object\n'
+      '  FROM pg_catalog.pg_constraint pgc\n'
+      '    JOIN pg_catalog.pg_type t ON t.oid = pgc.contypid\n'
+      '    LEFT JOIN pg_catalog.pg_namespace n     ON n.oid = t.typnamespace\n'
+      "WHERE n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_type_is_visible(t.oid)\n'
+      'UNION ALL\n'
+      '  SELECT o.oid as oid, o.tableoid as tableoid,\n'
+      '  n.nspname as nspname,\n'
+      '  CAST(o.opcname AS pg_catalog.text) as name,\n'
+      "  CAST('operator class' AS pg_catalog.text) as object\n"
+      '  FROM pg_catalog.pg_opclass o\n'
+      '    JOIN pg_catalog.pg_am am ON o.opcmethod = am.oid\n'
+      '    JOIN pg_catalog.pg_namespace n ON n.oid = o.opcnamespace\n'
+      "      AND n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_opclass_is_visible(o.oid)\n'
+      'UNION ALL\n'
+      '  SELECT opf.oid as oid, opf.tableoid as tableoid,\n'
+      '  n.nspname as nspname,\n'
+      '  CAST(opf.opfname AS pg_catalog.text) AS name,\n'
+      "  CAST('operator family' AS pg_catalog.text) as object\n"
+      '  FROM pg_catalog.pg_opfamily opf\n'
+      '    JOIN pg_catalog.pg_am am ON opf.opfmethod = am.oid\n'
+      '    JOIN pg_catalog.pg_namespace n ON opf.opfnamespace = n.oid\n'
+      "      AND n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_opfamily_is_visible(opf.oid)\n'
+      'UNION ALL\n'
+      '  SELECT r.oid as oid, r.tableoid as tableoid,\n'
+      '  n.nspname as nspname,\n'
+      "  CAST(r.rulename AS pg_catalog.text) as name,  CAST('rule' AS pg_catalog.text) as object\n"
+      '  FROM pg_catalog.pg_rewrite r\n'
+      '       JOIN pg_catalog.pg_class c ON c.oid = r.ev_class\n'
+      '       LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n'
+      "  WHERE r.rulename != '_RETURN'\n"
+      "      AND n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_table_is_visible(c.oid)\n'
+      'UNION ALL\n'
+      '  SELECT t.oid as oid, t.tableoid as tableoid,\n'
+      '  n.nspname as nspname,\n'
+      "  CAST(t.tgname AS pg_catalog.text) as name,  CAST('trigger' AS pg_catalog.text) as object\n"
+      '  FROM pg_catalog.pg_trigger t\n'
+      '       JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid\n'
+      '       LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n'
+      "WHERE n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      '  AND pg_catalog.pg_table_is_visible(c.oid)\n'
+      ') AS tt\n'
+      '  JOIN pg_catalog.pg_description d ON (tt.oid = d.objoid AND tt.tableoid = d.classoid AND '
+      'd.objsubid = 0)\n'
+      'ORDER BY 1, 2, 3;'),
+     []),
+    ('psql_dC', 'psql2',
+     ('SELECT pg_catalog.format_type(castsource, NULL) AS "Source type",\n'
+      '       pg_catalog.format_type(casttarget, NULL) AS "Target type",\n'
+      "       CASE WHEN c.castmethod = 'b' THEN '(binary coercible)'\n"
+      "            WHEN c.castmethod = 'i' THEN '(with inout)'\n"
+      '            ELSE p.proname\n'
+      '       END AS "Function",\n'
+      "       CASE WHEN c.castcontext = 'e' THEN 'no'\n"
+      "            WHEN c.castcontext = 'a' THEN 'in assignment'\n"
+      "            ELSE 'yes'\n"
+      '       END AS "Implicit?"\n'
+      'FROM pg_catalog.pg_cast c LEFT JOIN pg_catalog.pg_proc p\n'
+      '     ON c.castfunc = p.oid\n'
+      '     LEFT JOIN pg_catalog.pg_type ts\n'
+      '     ON c.castsource = ts.oid\n'
+      '     LEFT JOIN pg_catalog.pg_namespace ns\n'
+      '     ON ns.oid = ts.typnamespace\n'
+      '     LEFT JOIN pg_catalog.pg_type tt\n'
+      '     ON c.casttarget = tt.oid\n'
+      '     LEFT JOIN pg_catalog.pg_namespace nt\n'
+      '     ON nt.oid = tt.typnamespace\n'
+      'WHERE ( (true  AND pg_catalog.pg_type_is_visible(ts.oid)\n'
+      ') OR (true  AND pg_catalog.pg_type_is_visible(tt.oid)\n'
+      ') )\n'
+      'ORDER BY 1, 2;'),
+     []),
+    ('psql_df', 'psql2',
+     ('SELECT n.nspname as "Schema",\n'
+      '  p.proname as "Name",\n'
+      '  pg_catalog.pg_get_function_result(p.oid) as "Result data type",\n'
+      '  pg_catalog.pg_get_function_arguments(p.oid) as "Argument data types",\n'
+      ' CASE p.prokind\n'
+      "  WHEN 'a' THEN 'agg'\n"
+      "  WHEN 'w' THEN 'window'\n"
+      "  WHEN 'p' THEN 'proc'\n"
+      "  ELSE 'func'\n"
+      ' END as "Type"\n'
+      'FROM pg_catalog.pg_proc p\n'
+      '     LEFT JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace\n'
+      'WHERE pg_catalog.pg_function_is_visible(p.oid)\n'
+      "      AND n.nspname <> 'pg_catalog'\n"
+      "      AND n.nspname <> 'information_schema'\n"
+      'ORDER BY 1, 2, 4;\n'),
+     []),
 ]
 
 NPGSQL_LOAD_TYPES = """
@@ -947,3 +1246,70 @@ def test_sessions_share_the_database_but_not_the_answers() -> None:
           "pg_table_is_visible(c.oid)"
     assert a.query(sql).rows == [(1,)]
     assert b.query(sql).rows == [(0,)]
+
+
+@pytest.mark.parametrize("sql", [
+    "select", "select (", "select 1 from", "select 'abc'::foo", "select x.* from pg_class",
+    "select * from (values (1,2)) v(a,b)", "select interval '1 day'",
+    "select extract(year from now())", "select 1 \\gexec", "VALUES (1)", "select row(1,2)",
+    "select distinct on (relname) relname from pg_class", "select (select 1, 2)",
+    "select pg_sleep(100)", "insert into assets values (1)", "SELECT $1", "",
+    "select * from pg_class c join lateral (select 1) x on true",
+    "select relname from pg_class where relname similar to 'a%'",
+    "select 1 " + "+ 1 " * 3000,
+    "select " + "(" * 500 + "1" + ")" * 500,
+    "SELECT a FROM t WHERE a OPERATOR(pg_catalog.@@) 'x'",
+])
+def test_unsupported_or_bad_sql_gives_a_postgres_error(catalog: Catalog, sql: str) -> None:
+    try:
+        catalog.query(sql, [1])
+    except PgError as e:
+        assert len(e.sqlstate) == 5
+        assert e.message
+
+
+def test_runaway_query_is_stopped(catalog: Catalog) -> None:
+    catalog.settings.set("statement_timeout", "200ms")
+    with pytest.raises(PgError) as e:
+        catalog.query("WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t) "
+                      "SELECT count(*) FROM t")
+    assert e.value.sqlstate == "57014"
+    assert catalog.query("SELECT 1").rows == [(1,)]
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("SELECT generate_series(1, 3)", [(1,), (2,), (3,)]),
+    ("SELECT unnest(ARRAY['a', 'b'])", [("a",), ("b",)]),
+    ("SELECT x FROM unnest(ARRAY[3, 4]) x", [(3,), (4,)]),
+    ("SELECT '{1,2}'::int[]", [([1, 2],)]),
+    ("SELECT array_agg(x ORDER BY x DESC) FROM unnest(ARRAY[1, 3, 2]) x", [([3, 2, 1],)]),
+    ("SELECT string_agg(x, '-' ORDER BY x) FROM unnest(ARRAY['b', 'a']) x", [("a-b",)]),
+    ("SELECT (ARRAY[5, 6, 7])[2], ARRAY[1] || ARRAY[2]", [(6, [1, 2])]),
+    ("SELECT 'a' || 'b', coalesce(NULL, 2), nullif(1, 1), greatest(1, 5)", [("ab", 2, None, 5)]),
+    ("SELECT E'x\\ty', 'it''s'", [("x\ty", "it's")]),
+    ("SELECT 'ABC' ~* 'b', 'ABC' ~ 'b', 'abc' !~ '^z'", [(True, False, True)]),
+    ("SELECT 1 WHERE 'x' = ANY(ARRAY['x', 'y']) AND 3 <> ALL(ARRAY[1, 2])", [(1,)]),
+    ("SELECT current_setting('server_version_num')::int", [(150008,)]),
+    ("SELECT pg_backend_pid() > 0, has_table_privilege('assets', 'INSERT')", [(True, True)]),
+    ("SELECT quote_ident('Foo'), quote_ident('timestamp'), format('%I.%L', 'a b', 'x')",
+     [('"Foo"', '"timestamp"', "\"a b\".'x'")]),
+])
+def test_expressions(catalog: Catalog, sql: str, expected: list[tuple[Any, ...]]) -> None:
+    assert catalog.query(sql).rows == expected
+
+
+def test_describe_has_no_side_effects(catalog: Catalog) -> None:
+    assert catalog.describe("SET application_name = 'x'", []) == ([], [])
+    params, cols = catalog.describe("SHOW DateStyle", [])
+    assert params == [] and [(c.name, c.type_oid) for c in cols] == [("DateStyle", 25)]
+    catalog.describe("SELECT set_config('application_name', 'described', false)", [])
+    assert catalog.settings.get("application_name") == ""
+    catalog.describe("RESET ALL", [])
+
+
+def test_translations_are_cached(catalog: Catalog) -> None:
+    sql = "SELECT relname FROM pg_class WHERE relname = 'assets'"
+    first = catalog.translate(sql)
+    assert catalog.translate(sql) is first
+    catalog.settings.set("search_path", "pggw")  # a different search path translates anew
+    assert catalog.translate(sql) is not first

@@ -56,6 +56,17 @@ MODES: dict[str, tuple[str, frozenset[str]]] = {
     "jdbc_get_schemas": ("shape", frozenset()),
     "jdbc_get_all_tables": ("shape", frozenset()),
     "npgsql_version": ("shape", frozenset()),
+    "npgsql_get_users": ("shape", frozenset()),
+    "psql_l": ("shape", frozenset()),
+    "psql_du": ("shape", frozenset()),
+    "psql_dx": ("shape", frozenset()),
+    "psql_dT": ("shape", frozenset()),
+    "psql_dn_plus": ("shape", frozenset()),
+    "psql_db": ("shape", frozenset()),
+    "psql_dd": ("shape", frozenset()),
+    "psql_dC": ("shape", frozenset()),
+    "psql_df": ("shape", frozenset()),
+    "psql_dp": ("rows", frozenset({"Access privileges"})),
 }
 
 EXTRA_QUERIES: list[tuple[str, str, list[Any]]] = [
@@ -116,6 +127,46 @@ EXTRA_QUERIES: list[tuple[str, str, list[Any]]] = [
     ("regtype_out", "SELECT a.atttypid::regtype, format_type(a.atttypid, a.atttypmod) FROM "
                     "pg_attribute a WHERE a.attrelid = 'assets'::regclass AND a.attnum > 0 "
                     "ORDER BY a.attnum", []),
+    # Npgsql's GetSchema() collections (NpgsqlSchema.cs), as ADF's schema browser uses them
+    ("npgsql_get_databases", "SELECT d.datname AS database_name, u.usename AS owner, "
+     "pg_catalog.pg_encoding_to_char(d.encoding) AS encoding FROM pg_catalog.pg_database d "
+     "LEFT JOIN pg_catalog.pg_user u ON d.datdba = u.usesysid WHERE datname = $1",
+     ["postgres"]),
+    ("npgsql_get_tables", "SELECT table_catalog, table_schema, table_name, table_type FROM "
+     "information_schema.tables WHERE table_schema = $1", ["public"]),
+    ("npgsql_get_columns", "SELECT table_catalog, table_schema, table_name, column_name, "
+     "ordinal_position, column_default, is_nullable, udt_name AS data_type, "
+     "character_maximum_length, character_octet_length, numeric_precision, "
+     "numeric_precision_radix, numeric_scale, datetime_precision, character_set_catalog, "
+     "character_set_schema, character_set_name, collation_catalog FROM "
+     "information_schema.columns WHERE table_schema = $1 AND table_name = $2",
+     ["public", "assets"]),
+    ("npgsql_get_indexes", "select current_database() as table_catalog,\n    n.nspname as "
+     "table_schema,\n    t.relname as table_name,\n    i.relname as index_name\nfrom\n    "
+     "pg_catalog.pg_class i join\n    pg_catalog.pg_index ix ON ix.indexrelid = i.oid join\n"
+     "    pg_catalog.pg_class t ON ix.indrelid = t.oid join\n    pg_attribute a on t.oid = "
+     "a.attrelid left join\n    pg_catalog.pg_user u ON u.usesysid = i.relowner left join\n"
+     "    pg_catalog.pg_namespace n ON n.oid = i.relnamespace\nwhere\n    i.relkind = 'i'\n"
+     "    and n.nspname not in ('pg_catalog', 'pg_toast')\n    and "
+     "pg_catalog.pg_table_is_visible(i.oid)\n    and a.attnum = ANY(ix.indkey)\n    and "
+     "t.relkind = 'r' AND t.relname = $1", ["double_datapoints"]),
+    ("npgsql_get_index_columns", "select current_database() as table_catalog, n.nspname as "
+     "table_schema, t.relname as table_name, i.relname as index_name, a.attname as "
+     "column_name from pg_class t join pg_index ix on t.oid = ix.indrelid join pg_class i on "
+     "ix.indexrelid = i.oid join pg_attribute a on t.oid = a.attrelid left join pg_namespace "
+     "n on i.relnamespace = n.oid where i.relkind = 'i' and n.nspname not in ('pg_catalog', "
+     "'pg_toast') and pg_catalog.pg_table_is_visible(i.oid) and a.attnum = ANY(ix.indkey) "
+     "and t.relkind = 'r'", []),
+    ("npgsql_get_foreign_keys", 'select current_database() as "CONSTRAINT_CATALOG", '
+     'pgn.nspname as "CONSTRAINT_SCHEMA", pgc.conname as "CONSTRAINT_NAME", '
+     'current_database() as "TABLE_CATALOG", pgtn.nspname as "TABLE_SCHEMA", pgt.relname as '
+     '"TABLE_NAME", \'FOREIGN KEY\' as "CONSTRAINT_TYPE", pgc.condeferrable as '
+     '"IS_DEFERRABLE", pgc.condeferred as "INITIALLY_DEFERRED" from pg_catalog.pg_constraint '
+     "pgc inner join pg_catalog.pg_namespace pgn on pgc.connamespace = pgn.oid inner join "
+     "pg_catalog.pg_class pgt on pgc.conrelid = pgt.oid inner join pg_catalog.pg_namespace "
+     "pgtn on pgt.relnamespace = pgtn.oid where pgc.contype='f'", []),
+    ("npgsql_get_users", "SELECT usename as user_name, usesysid as user_sysid FROM "
+     "pg_catalog.pg_user", []),
     ("show_settings", "SELECT name, setting FROM pg_settings WHERE name IN "
                       "('DateStyle', 'standard_conforming_strings', 'integer_datetimes') "
                       "ORDER BY name", []),

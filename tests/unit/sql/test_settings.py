@@ -241,3 +241,14 @@ def test_search_path_helper(s: Settings) -> None:
 def test_not_a_settings_statement(s: Settings, sql: str) -> None:
     assert not is_settings_statement(sql)
     assert execute_settings_statement(s, sql) is None
+
+
+def test_session_authorization_from_startup() -> None:
+    s = Settings()
+    s.apply_startup({"user": "bob", "database": "bob"})
+    assert s.get("session_authorization") == "bob"
+    s = Settings()
+    s.apply_startup({"application_name": "x", "session_authorization": "carol"})
+    assert dict(s.startup_parameter_status())["session_authorization"] == "carol"
+    with pytest.raises(PgError):
+        execute_settings_statement(s, "SET session_authorization = 'mallory'")

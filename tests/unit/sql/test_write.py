@@ -795,12 +795,12 @@ def test_delete_unsupported_predicates(where: str) -> None:
 
 def test_delete_without_where_is_refused() -> None:
     e = err("DELETE FROM assets")
-    assert e.sqlstate == "0A000" and "bulk-deleted" in (e.hint or "")
+    assert e.sqlstate == "0A000" and "bulk-deleted" in e.message and e.hint
 
 
 def test_truncate_is_refused() -> None:
     e = err("TRUNCATE TABLE assets")
-    assert e.sqlstate == "0A000" and "bulk-deleted" in (e.hint or "")
+    assert e.sqlstate == "0A000" and "bulk-deleted" in e.message and e.hint
 
 
 def test_delete_table_without_delete_op() -> None:
@@ -995,3 +995,15 @@ def test_cast_rounding_is_exact() -> None:
         if False else True
     e = err("INSERT INTO assets (parent_id) VALUES (CAST('Infinity'::float8 AS bigint))")
     assert e.sqlstate == "22003"
+
+
+def test_every_data_plan_has_an_op() -> None:
+    assert parse("COPY double_datapoints FROM STDIN").op is Op.INSERT
+    assert parse("UPDATE assets SET name = 'x' WHERE id = 1").op is Op.UPDATE
+    assert parse("DELETE FROM assets WHERE id = 1").op is Op.DELETE
+
+
+def test_upsert_needs_the_key_among_inserted_columns() -> None:
+    e = err("INSERT INTO assets (name) VALUES ('x') ON CONFLICT (external_id) DO UPDATE SET "
+            "name = EXCLUDED.name")
+    assert e.sqlstate == "0A000" and "external_id" in e.message

@@ -10,12 +10,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from pggw.sql.lexer import split_statements
 from pggw.sql.write import InsertPlan, clear_cache, parse_write, plan_for
 from pggw.tables.coerce import coerce_columns
 from pggw.tables.model import Column, Op, Table
 from pggw.tables.registry import Registry
 from pggw.wire import types as T
+
+pytestmark = pytest.mark.slow  # benchmarks: run with -s to see the numbers
 
 DPS = Table(
     name="double_datapoints",

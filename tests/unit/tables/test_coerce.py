@@ -787,3 +787,41 @@ def test_duplicate_keys_ignores_nulls_and_overwrite_tables() -> None:
     assert check_duplicate_keys(DPS, {"external_id": ["a", "a"], "timestamp": [1, 1]},
                                 Op.INSERT) == []
     assert check_duplicate_keys(ASSETS, {"name": ["a", "a"]}, Op.INSERT) == []
+
+
+def test_text_source_accepts_bytes_from_bind() -> None:
+    out, _ = coerce_columns(TYPED, ["i8", "t", "ts"], [[b"5", None], [b"x", b"y"],
+                                                      [memoryview(b"2024-01-01"), None]],
+                            source="text")
+    assert out == {"i8": [5, None], "t": ["x", "y"], "ts": [MS_2024, None]}
+    assert fail1(TYPED, "t", b"\xff").sqlstate == "22021"
+
+
+def test_date_ignores_session_zone_and_time_of_day() -> None:
+    assert one(TYPED, "d", "2024-01-01", timezone="Europe/Oslo") == MS_2024
+    assert one(TYPED, "d", "2024-01-01 10:30", timezone="Europe/Oslo") == MS_2024
+
+
+def test_nulls_are_kept_in_place_around_bulk_conversion() -> None:
+    vals = [None, "1.5", None, "2", None]
+    out, _ = coerce_columns(TYPED, ["f8"], [vals], source="text")
+    assert out["f8"] == [None, 1.5, None, 2.0, None]
+    bins = [None, struct.pack(">q", 757_382_400_000_000), None]
+    out, _ = coerce_columns(TYPED, ["ts"], [bins], source="binary", oids=[T.TIMESTAMPTZ.oid])
+    assert out["ts"] == [None, MS_2024, None]
+
+
+def test_error_row_is_right_with_nulls_before_it() -> None:
+    e = fails(TYPED, ["i8"], [[None, None, "1", None, "x"]])
+    assert e.where is not None and "row 5" in e.where
+
+
+def test_all_null_column() -> None:
+    out, _ = coerce_columns(TYPED, ["ts", "j"], [[None, None], [None, None]], source="binary")
+    assert out == {"ts": [None, None], "j": [None, None]}
+
+
+def test_json_array_max_items() -> None:
+    t = Table(name="j", resource="x", columns=(Column("c", T.JSON, max_items=2),), key=())
+    assert one(t, "c", "[1, 2]") == [1, 2]
+    assert fail1(t, "c", "[1, 2, 3]").sqlstate == "22023"

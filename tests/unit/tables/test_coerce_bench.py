@@ -9,9 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from pggw.tables.coerce import coerce_columns
 from pggw.tables.model import Column, Op, Table
 from pggw.wire import types as T
+
+pytestmark = pytest.mark.slow  # benchmarks: run with -s to see the numbers
 
 DPS = Table(
     name="double_datapoints",
@@ -63,7 +67,10 @@ def test_bench_text_datapoints() -> None:
          [(BASE + timedelta(milliseconds=(i * 7919 * 104729) % 31_536_000_000)).isoformat(
              sep=" ", timespec="milliseconds") for i in range(N)]),
     ]:
-        t = best(lambda ts=ts: coerce_columns(DPS, COLS, [ext, ts, val], source="text"))
+        def run(ts: list[str] = ts) -> Any:
+            return coerce_columns(DPS, COLS, [ext, ts, val], source="text")
+
+        t = best(run)
         print(f"text COPY datapoints, {label:38s}: {N / t / 1e6:.2f} M rows/s")
 
 

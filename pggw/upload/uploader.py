@@ -1,0 +1,943 @@
+"""The uploader: drains the WAL into CDF.
+
+One *lane* per user reads that user's committed records in commit order, a page at a
+time. A page is cut into *stages*: consecutive records that may be uploaded together
+(no key written twice, except overwrite-by-key tables where the last write wins; deletes
+alone). A stage runs its tables in dependency order (data sets, labels, RAW, assets by
+hierarchy depth, then events/time series/files/sequences/pipelines, then datapoints,
+sequence rows, relationships, runs) with batches of one level in parallel, under a
+concurrency limit shared by all users of a CDF project that shrinks on 429 and grows back
+slowly.
+
+Failures: transient ones (:func:`pggw.cdf.is_transient`) are retried forever with capped
+exponential backoff and full jitter, honouring ``Retry-After``. 401/403 pause the user's
+lane (only it) and probe until the identity works again. A 400/409/422 naming items
+(``missing``/``duplicated``) removes exactly those and resends the rest; what stays
+unexplained is bisected until single poison items are dead-lettered with the CDF error
+and their original rows. Items whose references are missing are parked and retried for
+``missing_window`` seconds (later writes to the same key wait behind them) before they
+are dead-lettered. ``duplicated`` on a create counts as done when the item in CDF matches
+what was sent (the retry of a request whose outcome was unknown), and is a "conflict"
+dead letter otherwise; upserts update the duplicated items, insert-ignore drops them.
+
+A record is marked done in the WAL only when all its items were accepted (or
+dead-lettered). Records are chunks of many rows, so after a crash a record may be sent
+again: creates are then found duplicated and verified, overwrites are idempotent.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from twisted.application.service import Service
+from twisted.internet.defer import CancelledError, Deferred, DeferredList
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.task import LoopingCall
+from twisted.logger import Logger
+
+from pggw.cdf.client import CdfClient, CdfResponse, path_label
+from pggw.cdf.errors import CdfConnectionError, CdfError, TokenError, is_transient
+from pggw.tables.model import Table
+from pggw.upload.mapping import (
+    LEVELS,
+    Endpoint,
+    Item,
+    OverwriteMerger,
+    Unmappable,
+    endpoint_for,
+    kind_of,
+    map_record,
+    pack,
+    rows_of,
+    split_heavy,
+    to_update,
+)
+from pggw.upload.metrics import UploadMetrics
+from pggw.upload.policy import AdaptiveLimiter, Backoff, sleep
+from pggw.upload.resolve import Resolver
+from pggw.wal.log import Record, WriteAheadLog
+
+__all__ = ["Uploader"]
+
+_log = Logger(namespace="pggw.upload")
+
+#: Rows handled between two yields to the reactor in bulk steps.
+_SLICE = 20_000
+
+_OVERWRITE_KINDS = frozenset({"datapoints", "raw", "custom_raw", "sequence_rows", "view"})
+
+Key = tuple[str, Any, Any]  # (table, group, ident)
+
+
+@dataclass(eq=False)
+class _RecState:
+    record: Record
+    table: Table
+    cols: dict[str, list[Any]]
+    outstanding: int = 0
+    dead: set[Any] = field(default_factory=set)
+    dead_rows: int = 0
+
+
+@dataclass(eq=False)
+class _Lane:
+    user: str
+    seq: int = 0
+    rid: int | None = None
+    running: bool = False
+    paused: str | None = None
+    last_error: str | None = None
+    records: dict[int, _RecState] = field(default_factory=dict)
+    blockers: dict[Key, Deferred[None]] = field(default_factory=dict)
+    parked: int = 0
+    dead_seqs: list[int] = field(default_factory=list)
+    pause_attempt: int = 0
+
+
+def _ident_key(entry: Mapping[str, Any]) -> tuple[str, Any] | None:
+    for k in ("externalId", "id"):
+        if k in entry:
+            return (k, entry[k])
+    if "instanceId" in entry and isinstance(entry["instanceId"], dict):
+        inst = entry["instanceId"]
+        return ("instanceId", (inst.get("space"), inst.get("externalId")))
+    return None
+
+
+def _same(sent: Any, got: Any) -> bool:
+    if isinstance(sent, float) or isinstance(got, float):
+        try:
+            return math.isclose(float(sent), float(got), rel_tol=1e-9, abs_tol=1e-12)
+        except (TypeError, ValueError):
+            return False
+    if isinstance(sent, dict) and isinstance(got, dict):
+        return sent.keys() == got.keys() and all(_same(v, got[k]) for k, v in sent.items())
+    if isinstance(sent, list) and isinstance(got, list):
+        return len(sent) == len(got) and all(_same(a, b) for a, b in zip(sent, got, strict=True))
+    return bool(sent == got)
+
+
+def matches(sent: Mapping[str, Any], got: Mapping[str, Any]) -> bool:
+    """Whether an item CDF holds has every field as ``sent`` (labels in any order)."""
+    for k, v in sent.items():
+        if k not in got:
+            if v in (None, [], {}):
+                continue
+            return False
+        g = got[k]
+        if k == "labels" and isinstance(v, list) and isinstance(g, list):
+            if sorted(map(str, v)) != sorted(map(str, g)):
+                return False
+        elif not _same(v, g):
+            return False
+    return True
+
+
+class Uploader(Service):
+    """Drains the WAL into CDF; see the module docstring.
+
+    ``registry`` maps table names to :class:`Table`; ``table_for(user, name)`` may
+    replace it for users with custom tables. ``clients(user)`` gives the
+    :class:`CdfClient` with that user's identity, or ``None`` while the user has none
+    (its lane waits). Counters are in :attr:`metrics`.
+    """
+
+    name = "uploader"
+
+    def __init__(
+        self,
+        wal: WriteAheadLog,
+        registry: Mapping[str, Table],
+        clients: Callable[[str], CdfClient | None],
+        reactor: IReactorTime,
+        *,
+        concurrency: int = 8,
+        max_concurrency: int | None = None,
+        page_records: int = 64,
+        page_rows: int = 400_000,
+        poll_interval: float = 0.5,
+        discover_interval: float = 5.0,
+        backoff: Backoff | None = None,
+        missing_window: float = 300.0,
+        missing_retry: tuple[float, float] = (2.0, 30.0),
+        pause_retry: tuple[float, float] = (5.0, 120.0),
+        lag_interval: float | None = 0.1,
+        rng: random.Random | None = None,
+        table_for: Callable[[str, str], Table | None] | None = None,
+    ) -> None:
+        self.wal = wal
+        self.registry = registry
+        self.table_for = table_for or (lambda user, name: registry.get(name))
+        self.clients = clients
+        self.reactor = reactor
+        self.concurrency = concurrency
+        self.max_concurrency = max_concurrency if max_concurrency is not None else concurrency
+        self.page_records = page_records
+        self.page_rows = page_rows
+        self.poll_interval = poll_interval
+        self.backoff = backoff or Backoff(rng=rng)
+        self.missing_window = missing_window
+        self.missing_retry = missing_retry
+        self.pause_retry = pause_retry
+        self.lag_interval = lag_interval
+        self.metrics = UploadMetrics()
+        self.resolver = Resolver()
+        self.lanes: dict[str, _Lane] = {}
+        self._limiters: dict[tuple[str, str], AdaptiveLimiter] = {}
+        self._tasks: set[Deferred[Any]] = set()
+        self._writes: set[Deferred[Any]] = set()
+        self._poll_call: Any = None
+        self._polling = False
+        self._woken = True
+        self._last_discover = -1e18
+        self.discover_interval = discover_interval
+        self._lag: LoopingCall | None = None
+        self._lag_expected = 0.0
+
+    # -- service ------------------------------------------------------------------------
+
+    def startService(self) -> None:
+        super().startService()  # type: ignore[no-untyped-call]
+        self._schedule_poll(0)
+        if self.lag_interval:
+            self._lag = LoopingCall(self._probe_lag)
+            self._lag.clock = self.reactor
+            self._lag_expected = self.reactor.seconds()
+            self._lag.start(self.lag_interval, now=False)
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()  # type: ignore[no-untyped-call]
+        if self._poll_call is not None and self._poll_call.active():
+            self._poll_call.cancel()
+        self._poll_call = None
+        if self._lag is not None and self._lag.running:
+            self._lag.stop()
+        for d in list(self._tasks):
+            d.cancel()
+        pending = list(self._tasks) + list(self._writes)
+        done: Deferred[Any] = DeferredList(pending, consumeErrors=True)
+        return done.addCallback(lambda _: None)
+
+    def wake(self) -> None:
+        """Look for new records now (call after a commit to cut latency)."""
+        self._woken = True
+        if self.running and not self._polling:
+            self._schedule_poll(0)
+
+    # -- status -------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Per-user drain state, for /status and tests."""
+        return {
+            user: {
+                "state": "paused" if lane.paused else ("active" if lane.running else "idle"),
+                "paused": lane.paused,
+                "last_error": lane.last_error,
+                "parked": lane.parked,
+                "records_in_flight": len(lane.records),
+            }
+            for user, lane in self.lanes.items()
+        }
+
+    async def _wait_uploaded(self, user: str | None, up_to_seq: int | None,
+                             timeout: float | None, start: float) -> int:
+        while True:
+            await self._flush_writes()
+            recs = await self.wal.pending(1, users={user} if user is not None else None)
+            if not recs or (up_to_seq is not None and recs[0].seq > up_to_seq):
+                break
+            if timeout is not None and self.reactor.seconds() - start > timeout:
+                raise TimeoutError("rows are safely queued but not yet uploaded")
+            self.wake()
+            await sleep(self.reactor, 0.05)
+        lanes = [self.lanes[user]] if user in self.lanes else (
+            list(self.lanes.values()) if user is None else [])
+        return sum(1 for lane in lanes for s in lane.dead_seqs
+                   if up_to_seq is None or s <= up_to_seq)
+
+    def wait_uploaded(
+        self, user: str | None = None, up_to_seq: int | None = None,
+        timeout: float | None = None,
+    ) -> Deferred[int]:
+        """Fires when ``user``'s (everyone's with ``None``) records up to commit
+        ``up_to_seq`` (all) are out of the WAL, with the number of dead-lettered parts
+        among them since this uploader started; ``TimeoutError`` after ``timeout``."""
+        return Deferred.fromCoroutine(
+            self._wait_uploaded(user, up_to_seq, timeout, self.reactor.seconds())
+        )
+
+    # -- polling and lanes --------------------------------------------------------------
+
+    def _probe_lag(self) -> None:
+        now = self.reactor.seconds()
+        lag = max(0.0, now - self._lag_expected - (self.lag_interval or 0))
+        self._lag_expected = now
+        self.metrics.reactor_lag_seconds = lag
+        self.metrics.reactor_lag_max_seconds = max(self.metrics.reactor_lag_max_seconds, lag)
+
+    def _schedule_poll(self, delay: float) -> None:
+        if self._poll_call is not None and self._poll_call.active():
+            if delay > 0:
+                return
+            self._poll_call.cancel()
+        self._poll_call = self.reactor.callLater(delay, self._poll)
+
+    def _poll(self) -> None:
+        self._poll_call = None
+        self._polling = True
+        d = Deferred.fromCoroutine(self._discover())
+
+        def finished(result: Any) -> None:
+            self._polling = False
+            if isinstance(result, BaseException) or hasattr(result, "value"):
+                _log.failure("uploader poll failed", result)
+            if self.running:
+                self._schedule_poll(self.poll_interval)
+
+        d.addBoth(finished)
+
+    async def _discover(self) -> None:
+        # WAL stats scan the backlog: while lanes are busy, look for new users less often
+        now = self.reactor.seconds()
+        busy = any(lane.running for lane in self.lanes.values())
+        if busy and not self._woken and now - self._last_discover < self.discover_interval:
+            return
+        self._woken = False
+        self._last_discover = now
+        stats = await self.wal.stats()
+        for user, st in stats.users.items():
+            if st.records <= 0:
+                continue
+            lane = self.lanes.get(user)
+            if lane is None:
+                lane = self.lanes[user] = _Lane(user)
+            if not lane.running:
+                lane.running = True
+                self._spawn(self._run_lane(lane))
+        self.metrics.paused_users = sum(1 for lane in self.lanes.values() if lane.paused)
+
+    def _spawn(self, coro: Any) -> Deferred[Any]:
+        d: Deferred[Any] = Deferred.fromCoroutine(coro)
+        self._tasks.add(d)
+
+        def gone(result: Any) -> None:
+            self._tasks.discard(d)
+            if hasattr(result, "check") and not result.check(CancelledError):
+                _log.failure("uploader task failed", result)
+
+        d.addBoth(gone)
+        return d
+
+    async def _run_lane(self, lane: _Lane) -> None:
+        try:
+            while self.running:
+                client = self.clients(lane.user)
+                if client is None:
+                    lane.paused = "no CDF identity for this user"
+                    await sleep(self.reactor, self.pause_retry[0])
+                    continue
+                records = await self.wal.pending(
+                    self.page_records, lane.seq, {lane.user}, after_id=lane.rid
+                )
+                if not records:
+                    break
+                take: list[Record] = []
+                rows = 0
+                for rec in records:
+                    if take and rows + rec.nrows > self.page_rows:
+                        break
+                    take.append(rec)
+                    rows += rec.nrows
+                lane.seq, lane.rid = take[-1].seq, take[-1].id
+                await self._process(lane, client, take)
+        finally:
+            lane.running = False
+
+    # -- planning -----------------------------------------------------------------------
+
+    async def _process(self, lane: _Lane, client: CdfClient, records: list[Record]) -> None:
+        mapped: list[tuple[_RecState, list[Item]]] = []
+        for rec in records:
+            with _no_gc():
+                ((_, result),) = self._map_all(lane, [rec])
+            if isinstance(result, str):
+                await self._dead_record(lane, rec, result)
+            else:
+                mapped.append((lane.records[rec.id], result))
+            await sleep(self.reactor, 0)  # let the reactor breathe between records
+        with _no_gc():
+            stages = self._stages(mapped)
+        for stage in stages:
+            await self._run_stage(lane, client, stage)
+
+    def _map_all(
+        self, lane: _Lane, records: list[Record]
+    ) -> list[tuple[Record, list[Item] | str]]:
+        out: list[tuple[Record, list[Item] | str]] = []
+        for rec in records:
+            table = self.table_for(lane.user, rec.table)
+            if table is None:
+                out.append((rec, f"unknown table {rec.table!r}"))
+                continue
+            try:
+                cols = rec.columns()
+                items = map_record(table, rec.op, cols, rec.id)
+            except (Unmappable, ValueError, KeyError, TypeError) as e:
+                out.append((rec, f"cannot map to CDF: {e}"))
+                continue
+            lane.records[rec.id] = _RecState(rec, table, cols)
+            out.append((rec, items))
+        return out
+
+    def _stages(
+        self, mapped: list[tuple[_RecState, list[Item]]]
+    ) -> list[list[tuple[_RecState, list[Item]]]]:
+        """Cut records into stages that may be uploaded together."""
+        stages: list[list[tuple[_RecState, list[Item]]]] = []
+        cur: list[tuple[_RecState, list[Item]]] = []
+        keys: dict[Key, str] = {}
+        cut_next = False
+        for st, items in mapped:
+            op = st.record.op
+            overwrite = kind_of(st.table) in _OVERWRITE_KINDS
+            conflict = cut_next or (op == "delete" and bool(cur))
+            # overwrite-by-key writes only conflict with deletes, which cut anyway
+            track = not (overwrite and op != "delete")
+            if not conflict and track:
+                for it in items:
+                    prev = keys.get((st.table.name, it.group, it.ident))
+                    if prev is not None and not (overwrite and prev == op):
+                        conflict = True
+                        break
+            if conflict and cur:
+                stages.append(cur)
+                cur, keys = [], {}
+            cur.append((st, items))
+            if track:
+                name = st.table.name
+                for it in items:
+                    if it.ident is not None:
+                        keys[(name, it.group, it.ident)] = op
+            cut_next = op == "delete"
+        if cur:
+            stages.append(cur)
+        return stages
+
+    async def _run_stage(
+        self, lane: _Lane, client: CdfClient, stage: list[tuple[_RecState, list[Item]]]
+    ) -> None:
+        groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
+        tables: dict[str, Table] = {}
+        for st, items in stage:
+            tables[st.table.name] = st.table
+            groups[(st.table.name, st.record.op)].extend(items)
+        # merge, split and count owners before anything is sent
+        prepared: dict[tuple[str, str], list[Item]] = {}
+        for key, items in groups.items():
+            await self._prepare(lane, key, items, tables[key[0]], prepared)
+        for st, _ in stage:
+            if st.outstanding == 0:
+                self._record_done(lane, st.record.id)
+        levels: dict[int, list[tuple[Table, list[Item]]]] = defaultdict(list)
+        for (tname, op), items in prepared.items():
+            table = tables[tname]
+            level = LEVELS.get(tname, 1 if kind_of(table) == "custom_raw" else 4)
+            if op == "delete":
+                level = 10 - level  # children before parents
+            levels[level].append((table, items))
+        for level in sorted(levels):
+            work = [self._send_table(lane, client, table, items)
+                    for table, items in levels[level]]
+            await _gather(work)
+
+    async def _prepare(self, lane: _Lane, key: tuple[str, str], items: list[Item],
+                       table: Table, prepared: dict[tuple[str, str], list[Item]]) -> None:
+        """Merge (overwrite kinds) and split one table's items of a stage in slices that
+        do not stall the reactor, then count each record's outstanding items."""
+        op = key[1]
+        kind = kind_of(table)
+        if kind in _OVERWRITE_KINDS and op != "delete":
+            merger = OverwriteMerger()
+            for a in range(0, len(items), _SLICE):
+                with _no_gc():
+                    merger.add(items[a : a + _SLICE])
+                await sleep(self.reactor, 0)
+            with _no_gc():
+                items = merger.result()
+                ep = endpoint_for(table, op)
+                if ep.max_weight is not None and kind == "datapoints":
+                    items = split_heavy(items, ep.max_weight)
+        records = lane.records
+        for it in items:
+            for rid, _ in it.owners:
+                records[rid].outstanding += 1
+        prepared[key] = items
+
+    async def _send_table(
+        self, lane: _Lane, client: CdfClient, table: Table, items: list[Item]
+    ) -> None:
+        """Send one table's items of a stage; park what is missing a reference; hold
+        what is behind a parked key."""
+        ready: list[Item] = []
+        for it in items:
+            key = (table.name, it.group, it.ident)
+            blocker = lane.blockers.get(key) if it.ident is not None else None
+            if blocker is not None:
+                self._hold(lane, client, table, it, key, blocker)
+            else:
+                ready.append(it)
+        if table.name == "assets" and ready and ready[0].op != "delete":
+            layers = _hierarchy_layers(ready)
+        else:
+            layers = [ready]
+        for layer in layers:
+            missing = await self._send_items(lane, client, table, layer)
+            if missing:
+                self._park(lane, client, table, missing)
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _limiter(self, client: CdfClient) -> AdaptiveLimiter:
+        key = (client.base_url, client.project)
+        lim = self._limiters.get(key)
+        if lim is None:
+            lim = self._limiters[key] = AdaptiveLimiter(
+                self.reactor, self.concurrency, maximum=self.max_concurrency
+            )
+        return lim
+
+    async def _send_items(
+        self, lane: _Lane, client: CdfClient, table: Table, items: list[Item]
+    ) -> list[Item]:
+        """Upload items (any mix of ops) until each is done, dead-lettered, or missing a
+        reference; returns the missing ones."""
+        if not items:
+            return []
+        missing: list[Item] = []
+        unresolved = await self.resolver.resolve_items(
+            (client.base_url, client.project), [it for it in items if it.resolve],
+            lambda path, body: self._request(lane, client, path, body, None, 1),
+        )
+        if unresolved:
+            bad = {id(it) for it, _ in unresolved}
+            for it, ext in unresolved:
+                it.error = {"status": 400, "code": 400, "message": "Reference(s) not found.",
+                            "missing": [{"externalId": x} for x in ext]}
+                missing.append(it)
+            items = [it for it in items if id(it) not in bad]
+        by_op: dict[str, list[Item]] = defaultdict(list)
+        for it in items:
+            by_op[it.op].append(it)
+        work = []
+        for op, its in by_op.items():
+            ep = endpoint_for(table, op)
+            for batch in pack(its, ep.max_items(table), ep.max_weight, ep.unique):
+                work.append(self._send_batch(lane, client, table, ep, batch))
+        for result in await _gather(work):
+            missing.extend(result)
+        return missing
+
+    async def _request(
+        self, lane: _Lane, client: CdfClient, path: str, body: Any,
+        params: Mapping[str, str] | None, weight: int,
+    ) -> CdfResponse:
+        """One request, retried until it is answered with anything but a transient error
+        or an auth failure (which pause the lane until the identity works)."""
+        limiter = self._limiter(client)
+        label = path_label(path)
+        attempt = 0
+        while True:
+            if not self.running:
+                raise CancelledError()
+            if attempt or lane.paused:  # credentials may have been replaced meanwhile
+                client = self.clients(lane.user) or client
+                limiter = self._limiter(client)
+            await limiter.acquire()
+            self.metrics.in_flight = limiter.in_flight
+            refused: str | None = None
+            retry_after: float | None = None
+            try:
+                response = await client.post(path, body, params, weight=weight)
+            except CdfError as e:
+                self.metrics.requests[(label, str(e.status))] += 1
+                if e.auth:
+                    refused = str(e)
+                elif not e.transient:
+                    raise
+                else:
+                    if e.status == 429:
+                        limiter.throttled()
+                    reason, retry_after = str(e.status), e.retry_after
+                    lane.last_error = str(e)
+            except (CdfConnectionError, TokenError) as e:
+                self.metrics.requests[(label, "error")] += 1
+                if isinstance(e, TokenError) and not e.transient:
+                    refused = str(e)
+                else:
+                    reason = "connection"
+                    lane.last_error = str(e)
+            except CancelledError:
+                raise
+            except Exception as e:  # a bug or an unexpected answer: never drop, retry
+                _log.failure("unexpected error uploading to {path}", path=path)
+                reason = "connection" if is_transient(e) else "error"
+                lane.last_error = repr(e)
+            else:
+                self.metrics.requests[(label, str(response.status))] += 1
+                limiter.success()
+                if lane.paused:
+                    lane.paused = None
+                    lane.pause_attempt = 0
+                return response
+            finally:
+                limiter.release()
+                self.metrics.in_flight = limiter.in_flight
+                self.metrics.concurrency_limit = limiter.limit
+            attempt += 1
+            if refused is not None:
+                await self._pause(lane, client, refused)
+                continue
+            self.metrics.retries[reason] += 1
+            await sleep(self.reactor, self.backoff.delay(attempt - 1, retry_after))
+
+    async def _pause(self, lane: _Lane, client: CdfClient, why: str) -> None:
+        if lane.paused is None:
+            _log.warn("uploads of user {user} paused: {why}", user=lane.user, why=why)
+        lane.paused = why
+        lane.last_error = why
+        self.metrics.paused_users = sum(1 for la in self.lanes.values() if la.paused)
+        base, cap = self.pause_retry
+        delay = min(cap, base * 2 ** min(lane.pause_attempt, 30))
+        lane.pause_attempt += 1
+        await sleep(self.reactor, delay)
+        client.tokens.invalidate()
+
+    async def _send_batch(
+        self, lane: _Lane, client: CdfClient, table: Table, ep: Endpoint, batch: list[Item]
+    ) -> list[Item]:
+        path = ep.path(table, batch[0].group)
+        weight = sum(it.weight for it in batch)
+        try:
+            response = await self._request(
+                lane, client, path, lambda: ep.body(batch), ep.params, weight
+            )
+        except CdfError as e:
+            return await self._rejected(lane, client, table, ep, batch, e)
+        del response
+        self._items_done(lane, table, batch)
+        return []
+
+    async def _rejected(
+        self, lane: _Lane, client: CdfClient, table: Table, ep: Endpoint,
+        batch: list[Item], e: CdfError,
+    ) -> list[Item]:
+        """A permanent 4xx for a batch: remove exactly the named items, resend the rest,
+        bisect what stays unexplained."""
+        dup_keys = {k for k in map(_ident_key, e.duplicated) if k is not None}
+        miss_keys = {k for k in map(_ident_key, e.missing) if k is not None}
+        dups = [it for it in batch if it.ident is not None and it.ident in dup_keys]
+        dup_ids = {id(it) for it in dups}
+        missing = [
+            it for it in batch
+            if id(it) not in dup_ids and (
+                (it.ident is not None and it.ident in miss_keys)
+                or any(r in miss_keys for r in it.refs)
+            )
+        ]
+        named = dup_ids | {id(it) for it in missing}
+        rest = [it for it in batch if id(it) not in named]
+        if not named:
+            if len(batch) == 1:
+                await self._dead(lane, table, batch, "rejected", e.as_dict())
+                return []
+            self.metrics.bisections += 1
+            half = len(batch) // 2
+            results = await _gather([
+                self._send_batch(lane, client, table, ep, batch[:half]),
+                self._send_batch(lane, client, table, ep, batch[half:]),
+            ])
+            return [it for r in results for it in r]
+        for it in missing:
+            it.error = e.as_dict()
+        stale = [k[1] for k in miss_keys if k[0] == "id"]
+        if stale:
+            self.resolver.forget_ids((client.base_url, client.project), stale)
+        work = []
+        if dups:
+            work.append(self._duplicated(lane, client, table, dups, e))
+        if rest:
+            work.append(self._send_batch(lane, client, table, ep, rest))
+        results = await _gather(work)
+        return missing + [it for r in results for it in r]
+
+    async def _duplicated(
+        self, lane: _Lane, client: CdfClient, table: Table, items: list[Item], e: CdfError
+    ) -> list[Item]:
+        by_op: dict[str, list[Item]] = defaultdict(list)
+        for it in items:
+            by_op[it.op].append(it)
+        missing: list[Item] = []
+        for op, its in by_op.items():
+            if op == "insert-ignore":
+                self._items_done(lane, table, its, uploaded=False)
+            elif op == "upsert":
+                missing += await self._send_items(
+                    lane, client, table, [to_update(it, table) for it in its]
+                )
+            elif op == "insert":
+                await self._verify(lane, client, table, its, e)
+            else:
+                await self._dead(lane, table, its, "rejected", e.as_dict())
+        return missing
+
+    async def _verify(
+        self, lane: _Lane, client: CdfClient, table: Table, items: list[Item], e: CdfError
+    ) -> None:
+        """``duplicated`` on a create: done if CDF holds what was sent, else a conflict."""
+        found: dict[tuple[str, Any], Any] = {}
+        for a in range(0, len(items), 1000):
+            part = items[a : a + 1000]
+            try:
+                response = await self._request(
+                    lane, client, f"/{table.resource}/byids",
+                    {"items": [{it.ident[0]: it.ident[1]} for it in part if it.ident],
+                     "ignoreUnknownIds": True}, None, 1,
+                )
+            except CdfError as err:
+                await self._dead(lane, table, part, "conflict",
+                                 {**e.as_dict(), "verify": err.as_dict()})
+                continue
+            for got in response.items:
+                if isinstance(got, dict):
+                    k = _ident_key(got)
+                    if k is not None:
+                        found[k] = got
+        same = [it for it in items if it.ident in found and matches(it.body, found[it.ident])]
+        same_ids = {id(it) for it in same}
+        differ = [it for it in items if id(it) not in same_ids]
+        self.metrics.duplicates_verified += len(same)
+        self._items_done(lane, table, same)
+        if differ:
+            await self._dead(
+                lane, table, differ, "conflict",
+                {**e.as_dict(),
+                 "message": "an item with this key already exists in CDF with other values"},
+            )
+
+    # -- parking and holding ------------------------------------------------------------
+
+    def _park(self, lane: _Lane, client: CdfClient, table: Table, items: list[Item]) -> None:
+        keys = [(table.name, it.group, it.ident) for it in items if it.ident is not None]
+        done: Deferred[None] = Deferred()
+        for k in keys:
+            lane.blockers[k] = done
+        lane.parked += len(items)
+
+        async def retry() -> None:
+            pending = items
+            try:
+                while pending:
+                    now = self.reactor.seconds()
+                    for it in pending:
+                        if it.missing_since is None:
+                            it.missing_since = now
+                    expired = [it for it in pending
+                               if now - (it.missing_since or now) >= self.missing_window]
+                    if expired:
+                        await self._dead_each(lane, table, expired, "missing")
+                        gone = {id(it) for it in expired}
+                        pending = [it for it in pending if id(it) not in gone]
+                        if not pending:
+                            break
+                    tries = min(it.tries for it in pending)
+                    base, cap = self.missing_retry
+                    left = min(self.missing_window - (now - (it.missing_since or now))
+                               for it in pending)
+                    await sleep(self.reactor, max(0.0, min(cap, base * 2 ** min(tries, 30),
+                                                           left)))
+                    for it in pending:
+                        it.tries += 1
+                    pending = await self._send_items(lane, client, table, pending)
+            finally:
+                lane.parked -= len(items)
+                for k in keys:
+                    if lane.blockers.get(k) is done:
+                        del lane.blockers[k]
+                done.callback(None)
+
+        self._spawn(retry())
+
+    def _hold(self, lane: _Lane, client: CdfClient, table: Table, item: Item, key: Key,
+              blocker: Deferred[None]) -> None:
+        """Send ``item`` only after the parked item with the same key is resolved."""
+        done: Deferred[None] = Deferred()
+        lane.blockers[key] = done
+        lane.parked += 1
+        waiting: Deferred[None] = Deferred()
+        blocker.addBoth(lambda _: waiting.callback(None) if not waiting.called else None)
+
+        async def later() -> None:
+            try:
+                await waiting
+                missing = await self._send_items(lane, client, table, [item])
+                if missing:
+                    self._park(lane, client, table, missing)
+            finally:
+                lane.parked -= 1
+                if lane.blockers.get(key) is done:
+                    del lane.blockers[key]
+                done.callback(None)
+
+        self._spawn(later())
+
+    # -- outcomes -----------------------------------------------------------------------
+
+    def _items_done(self, lane: _Lane, table: Table, items: list[Item],
+                    uploaded: bool = True) -> None:
+        if uploaded:
+            self.metrics.rows_uploaded[table.name] += sum(it.rows for it in items)
+            self.metrics.items_uploaded[table.name] += len(items)
+        for it in items:
+            self._item_resolved(lane, it)
+
+    def _item_resolved(self, lane: _Lane, it: Item) -> None:
+        for rid, _ in it.owners:
+            st = lane.records.get(rid)
+            if st is None:
+                continue
+            st.outstanding -= 1
+            if st.outstanding <= 0:
+                self._record_done(lane, rid)
+
+    def _record_done(self, lane: _Lane, rid: int) -> None:
+        st = lane.records.pop(rid, None)
+        if st is None:
+            return
+        if st.dead_rows:
+            lane.dead_seqs.append(st.record.seq)
+        self.metrics.records_done += 1
+        self._write(self.wal.mark_done([rid]))
+
+    def _write(self, d: Deferred[Any]) -> Deferred[Any]:
+        self._writes.add(d)
+
+        def gone(result: Any) -> Any:
+            self._writes.discard(d)
+            if hasattr(result, "check"):
+                _log.failure("WAL bookkeeping failed", result)
+            return None
+
+        d.addBoth(gone)
+        return d
+
+    async def _flush_writes(self) -> None:
+        if self._writes:
+            await DeferredList(list(self._writes), consumeErrors=True)
+
+    async def _dead_each(self, lane: _Lane, table: Table, items: list[Item], reason: str) -> None:
+        for it in items:
+            await self._dead(lane, table, [it], reason, it.error or {"message": reason})
+
+    async def _dead(self, lane: _Lane, table: Table, items: list[Item], reason: str,
+                    error: dict[str, Any]) -> None:
+        """Dead-letter the original rows of ``items`` (one dead letter per record)."""
+        rows_by_record: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for it in items:
+            for owner in it.owners:
+                st = lane.records.get(owner[0])
+                if st is None:
+                    continue
+                mark = (owner[1], it.ident)
+                if mark in st.dead:
+                    continue
+                st.dead.add(mark)
+                rows = rows_of(st.cols, owner, it.ident)
+                rows_by_record[owner[0]].extend(rows)
+        for rid, rows in rows_by_record.items():
+            st = lane.records[rid]
+            st.dead_rows += len(rows)
+            self.metrics.dead_letters[(table.name, reason)] += len(rows)
+            _log.warn("dead-lettered {n} row(s) of {table} for {user}: {reason}: {message}",
+                      n=len(rows), table=table.name, user=lane.user, reason=reason,
+                      message=error.get("message"))
+            await self._write(self.wal.dead_letter(rid, rows, {**error, "reason": reason},
+                                                   remove_record=False))
+        for it in items:
+            self._item_resolved(lane, it)
+
+    async def _dead_record(self, lane: _Lane, rec: Record, message: str) -> None:
+        self.metrics.dead_letters[(rec.table, "unmappable")] += rec.nrows
+        lane.dead_seqs.append(rec.seq)
+        _log.warn("dead-lettered record {rid} of {table}: {message}", rid=rec.id,
+                  table=rec.table, message=message)
+        await self._write(self.wal.dead_letter(
+            rec.id, None, {"message": message, "reason": "unmappable"}))
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector around bulk allocation of acyclic objects
+    (mapping a page of rows): its repeated scans would otherwise triple the cost."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _hierarchy_layers(items: list[Item]) -> list[list[Item]]:
+    """Assets in topological layers: parents (by external id) in an earlier layer than
+    their children when both are in ``items``."""
+    by_ext = {it.ident[1]: it for it in items if it.ident and it.ident[0] == "externalId"}
+    if not any(it.parent in by_ext for it in items if it.parent is not None):
+        return [items]
+    depth: dict[int, int] = {}
+
+    def depth_of(it: Item) -> int:
+        d = depth.get(id(it))
+        if d is not None:
+            return d
+        chain = []
+        cur: Item | None = it
+        seen: set[int] = set()
+        while cur is not None and id(cur) not in depth and id(cur) not in seen:
+            seen.add(id(cur))
+            chain.append(cur)
+            cur = by_ext.get(cur.parent) if cur.parent is not None else None
+        base = depth[id(cur)] + 1 if cur is not None and id(cur) in depth else 0
+        for node in reversed(chain):
+            depth[id(node)] = base
+            base += 1
+        return depth[id(it)]
+
+    layers: dict[int, list[Item]] = defaultdict(list)
+    for it in items:
+        layers[depth_of(it)].append(it)
+    return [layers[d] for d in sorted(layers)]
+
+
+async def _gather(work: list[Any]) -> list[Any]:
+    """Run coroutines concurrently; results in order; the first failure is raised after
+    all finished."""
+    if not work:
+        return []
+    if len(work) == 1:
+        return [await work[0]]
+    ds = [Deferred.fromCoroutine(w) for w in work]
+    results = await DeferredList(ds, consumeErrors=True)
+    out = []
+    for ok, value in results:
+        if not ok:
+            value.raiseException()
+        out.append(value)
+    return out
+
