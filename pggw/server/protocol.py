@@ -63,6 +63,9 @@ class PgServerProtocol(Protocol):
 
     # -- Twisted callbacks ---------------------------------------------------
     def connectionMade(self) -> None:  # noqa: N802
+        # Replies are written whole; Nagle's algorithm would hold them for the peer's delayed ACK.
+        if hasattr(self.transport, "setTcpNoDelay"):
+            self.transport.setTcpNoDelay(True)
         self.pid = secrets.randbelow(2**31 - 1) + 1
         while self.pid in self.ctx.connections:
             self.pid = secrets.randbelow(2**31 - 1) + 1

@@ -17,7 +17,6 @@ from pggw.sql.engine import CopyIn, Outcome
 from pggw.tables.model import Op, Table
 from pggw.tables.registry import Registry
 from pggw.wal.codec import encode_chunk
-from pggw.wire import codecs
 from pggw.wire import errors as E
 from pggw.wire.errors import PgError
 
@@ -30,13 +29,23 @@ GroupKey = tuple[str, str, tuple[str, ...]]
 
 
 class Transaction:
-    """Rows of one open transaction, on their way into the WAL."""
+    """Rows of one open transaction, on their way into the WAL.
+
+    Rows reach the WAL in the order they were written wherever it matters: a
+    statement's rows join the previous group of the same (table, operation,
+    columns) only when no other group of that table came in between (so a DELETE
+    between two INSERTs of the same key stays between them), and staging a group
+    first stages every group opened before it.
+    """
 
     def __init__(self, wal: Any, user: str) -> None:
         self.wal = wal
         self.user = user
         self.txid: int | None = None
-        self.groups: dict[GroupKey, tuple[list[list[Any]], list[int]]] = {}
+        # Group id (opening order) -> (key, column lists, [row count]).
+        self.groups: dict[int, tuple[GroupKey, list[list[Any]], list[int]]] = {}
+        self._last: dict[str, int] = {}  # table -> its latest group id
+        self._next_id = 0
         self.in_flight: list[Deferred[None]] = []
         self.staged = False
         self.error: BaseException | None = None
@@ -51,27 +60,39 @@ class Transaction:
         if not nrows:
             return None
         key: GroupKey = (table, op.value, tuple(columns))
-        group = self.groups.get(key)
-        if group is None:
-            group = ([[] for _ in columns], [0])
-            self.groups[key] = group
-        lists, count = group
+        gid = self._last.get(table)
+        group = self.groups.get(gid) if gid is not None else None
+        if group is None or group[0] != key:
+            gid = self._next_id
+            self._next_id += 1
+            group = (key, [[] for _ in columns], [0])
+            self.groups[gid] = group
+            self._last[table] = gid
+        _, lists, count = group
         for target, values in zip(lists, columns.values(), strict=True):
             target.extend(values)
         count[0] += nrows
         if count[0] >= CHUNK_ROWS:
-            return self._stage(key)
+            return self._stage(gid)
         return None
 
-    def _chunk(self, key: GroupKey) -> tuple[str, str, bytes, int]:
-        lists, count = self.groups.pop(key)
+    def _chunk(self, gid: int) -> tuple[str, str, bytes, int]:
+        key, lists, count = self.groups.pop(gid)
         table, op, names = key
         return table, op, encode_chunk(dict(zip(names, lists, strict=True))), count[0]
 
-    def _stage(self, key: GroupKey) -> Deferred[None] | None:
+    def _stage(self, gid: int) -> Deferred[None] | None:
         if self.txid is None:
             self.txid = self.wal.new_txid()
-        table, op, chunk, nrows = self._chunk(key)
+        for earlier in [g for g in self.groups if g <= gid]:
+            self._stage_one(earlier)
+        if len(self.in_flight) > MAX_IN_FLIGHT:
+            return self.in_flight[0]
+        return None
+
+    def _stage_one(self, gid: int) -> None:
+        assert self.txid is not None
+        table, op, chunk, nrows = self._chunk(gid)
         self.staged = True
         d: Deferred[None] = self.wal.stage(self.txid, self.user, table, op, chunk, nrows)
         self.in_flight.append(d)
@@ -82,9 +103,6 @@ class Transaction:
             return result
 
         d.addBoth(done)
-        if len(self.in_flight) > MAX_IN_FLIGHT:
-            return self.in_flight[0]
-        return None
 
     def commit(self) -> Deferred[None] | None:
         if self.empty:
@@ -115,6 +133,7 @@ class Transaction:
 
     def rollback(self) -> None:
         self.groups.clear()
+        self._last.clear()
         if self.staged and self.txid is not None:
             self.wal.rollback(self.txid)
         self.txid = None
@@ -229,7 +248,6 @@ class Writer:
             if rng is not None:
                 raw[f"{rng}"] = [lower, upper]
         names = list(raw)
-        srcs = [sources.get(n, ("python", 0)) for n in names]
         bounds: dict[str, list[Any]] = {}
         if isinstance(plan, W.DeletePlan) and plan.where is not None and plan.where.range_column:
             # The range bounds are coerced as values of the range column, then kept apart.
@@ -240,10 +258,22 @@ class Writer:
                                   timezone=self.timezone, partial=True)
             bounds = b
             names = list(raw)
-            srcs = [sources.get(n, ("python", 0)) for n in names]
-        values, notices = coerce_columns(
-            plan.table, names, [raw[n] for n in names], source=[s for s, _ in srcs],
-            oids=[o for _, o in srcs], timezone=self.timezone, partial=True)
+        # Key columns of the predicate may be read-only (``id``): they select rows, they
+        # are not written, so they are coerced against the key view of the table.
+        keys = set(plan.where.key_columns) if plan.where is not None else set()
+        values: dict[str, list[Any]] = {}
+        notices: list[str] = []
+        for table, part in ((_key_view(plan.table), [n for n in names if n in keys]),
+                            (plan.table, [n for n in names if n not in keys])):
+            if not part:
+                continue
+            psrcs = [sources.get(n, ("python", 0)) for n in part]
+            vals, notes = coerce_columns(
+                table, part, [raw[n] for n in part], source=[s for s, _ in psrcs],
+                oids=[o for _, o in psrcs], timezone=self.timezone, partial=True)
+            values.update(vals)
+            notices.extend(notes)
+        values = {n: values[n] for n in names if n in values}
         nrows = len(next(iter(values.values()))) if values else 0
         if bounds:
             lo, hi = bounds[plan.where.range_column]
@@ -265,6 +295,22 @@ class Writer:
         sink = CopySink(self, plan)
         return Outcome(copy=CopyIn(binary=plan.format == "binary", ncols=len(plan.columns),
                                    sink=sink))
+
+
+_KEY_VIEWS: dict[int, tuple[Table, Table]] = {}
+
+
+def _key_view(table: Table) -> Table:
+    """``table`` with its read-only columns writable, for coercing key predicates."""
+    hit = _KEY_VIEWS.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    from dataclasses import replace
+
+    view = replace(table, columns=tuple(replace(c, read_only=False) if c.read_only else c
+                                        for c in table.columns))
+    _KEY_VIEWS[id(table)] = (table, view)
+    return view
 
 
 def _notices(texts: Sequence[str]) -> list[PgError]:
@@ -330,7 +376,8 @@ class CopySink:
 
     def done(self) -> Outcome | Deferred[Outcome]:
         wait = self._take(self.decoder.finish())
-        return _after(wait, Outcome(tag=f"COPY {self.rows}", notices=_notices(sorted(self.notices))))
+        return _after(wait, Outcome(tag=f"COPY {self.rows}",
+                                    notices=_notices(sorted(self.notices))))
 
     def abort(self) -> None:
         """CopyFail or an error: the session's failure handling rolls the transaction back."""

@@ -278,6 +278,7 @@ _REST_RE = re.compile(
 
 
 _MISSES = [0]  # approximate (not locked): only steers the fast-path heuristic
+_CACHE_MAX = 50_000  # entries per cache (a few MB); cleared when full
 
 
 class _MinuteCache(dict[str, int]):
@@ -299,7 +300,7 @@ class _MinuteCache(dict[str, int]):
                 n == 16 and not (key[11:13] + key[14:16]).isdigit()):
             raise _Fallback
         v = (d - _EPOCH_NAIVE) // _MS
-        if len(self) > 500_000:
+        if len(self) > _CACHE_MAX:
             self.clear()
         self[key] = v
         return v
@@ -335,7 +336,7 @@ class _RestCache(dict[str, Any]):
             ms = ms - off if sign == "+" else ms + off
         if trunc:
             return ms + 0.5
-        if len(self) > 200_000:
+        if len(self) > _CACHE_MAX:
             self.clear()
         self[key] = ms
         return ms
@@ -1120,8 +1121,8 @@ def _info(table: Table) -> _TableInfo:
 
 
 def _check_datapoint_values(table: Table, out: dict[str, list[Any]], n: int,
-                            ctxs: dict[str, _Ctx], partial: bool) -> None:
-    for name in _info(table).dp_values:
+                            ctxs: dict[str, _Ctx], partial: bool, info: _TableInfo) -> None:
+    for name in info.dp_values:
         vals = out.get(name)
         col = table.column(name)
         if vals is None or col is None:
@@ -1165,8 +1166,7 @@ def _check_datapoint_values(table: Table, out: dict[str, list[Any]], n: int,
 
 
 def _check_rows(table: Table, out: dict[str, list[Any]], n: int, ctxs: dict[str, _Ctx],
-                partial: bool) -> None:
-    info = _info(table)
+                partial: bool, info: _TableInfo) -> None:
     if not info.has_rules:
         return
     rules = info.rules
@@ -1216,7 +1216,7 @@ def _check_rows(table: Table, out: dict[str, list[Any]], n: int, ctxs: dict[str,
                     f'"{table.name}_{early}_{late}_check"',
                     detail=f"{late} must be {'after' if strict else 'at or after'} {early}."),
                     show_value=False)
-    _check_datapoint_values(table, out, n, ctxs, partial)
+    _check_datapoint_values(table, out, n, ctxs, partial, info)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -1260,7 +1260,8 @@ def coerce_columns(
     out: dict[str, list[Any]] = {}
     ctxs: dict[str, _Ctx] = {}
     n = len(values[0]) if values else 0
-    colmap = _info(table).columns
+    info = _info(table)
+    colmap = info.columns
     for j, name in enumerate(columns):
         col = colmap.get(name)
         if col is None:
@@ -1316,7 +1317,7 @@ def coerce_columns(
         out[name] = conv
         ctxs[name] = ctx
     if table.kind != "temp":
-        _check_rows(table, out, n, ctxs, partial)
+        _check_rows(table, out, n, ctxs, partial, info)
     return out, sorted(notes)
 
 

@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pggw.sql.catalog.schema import TYPE_BY_NAME, CatalogDB, catalog_db
@@ -163,7 +163,12 @@ class Catalog:
     """One session's view of the catalog."""
 
     def __init__(self, registry: Registry, *, user: str, database: str, settings: Settings,
-                 backend_pid: int | None = None) -> None:
+                 backend_pid: int | None = None,
+                 row_sources: Mapping[str, RowSource] | None = None) -> None:
+        """``row_sources`` makes registry tables readable: ``"schema.name"`` → a callable
+        returning the rows (tuples in column order) a query on that table should see, e.g.
+        ``pggw.backlog`` from the WAL.  Every other registry table is write-only."""
+        self.row_sources: dict[str, RowSource] = dict(row_sources or {})
         self._db = catalog_db(registry)
         self._cache = _cache_for(self._db)
         self.registry = registry
@@ -217,8 +222,9 @@ class Catalog:
             if r is not None:
                 return r
         tr = self.translate(sql)
-        if tr.data_reads:
-            table = tr.data_reads[0]
+        unreadable = [t for t in tr.data_reads if _qualified(t) not in self.row_sources]
+        if unreadable:
+            table = unreadable[0]
             raise PgError(
                 FEATURE_NOT_SUPPORTED,
                 f"pggw tables are write-only: rows written to {table} are uploaded to CDF; "
@@ -229,7 +235,8 @@ class Catalog:
             raise PgError(PROTOCOL_VIOLATION, f"bind message supplies {len(params)} parameters, "
                           f"but prepared statement requires {tr.nparams}")
         bound = [_bind(p) for p in params[: tr.nparams]]
-        rows = self._run(tr.sql, bound)
+        fill = {_qualified(t): self.row_sources[_qualified(t)] for t in tr.data_reads}
+        rows = self._run(tr.sql, bound, fill)
         convs = [_converter(self._db, c.type, self) for c in tr.columns]
         out = [tuple(conv(v) for conv, v in zip(convs, row, strict=False)) for row in rows]
         return Result(self._columns(tr), out, f"SELECT {len(out)}")
@@ -258,7 +265,8 @@ class Catalog:
                                     t.table_oid, t.attnum))
         return out
 
-    def _run(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def _run(self, sql: str, params: Sequence[Any],
+             fill: Mapping[str, RowSource] | None = None) -> list[tuple[Any, ...]]:
         db = self._db
         timeout = _timeout_seconds(self.settings.get_or_none("statement_timeout"))
         deadline = time.monotonic() + (timeout or MAX_CATALOG_SECONDS)
@@ -278,7 +286,15 @@ class Catalog:
             db.session = self
             db.pending_error = None
             db.conn.set_progress_handler(progress, 20_000)
+            filled = []
             try:
+                for name, source in (fill or {}).items():
+                    schema, _, table = name.partition(".")
+                    rel = db.relations[(schema, table)]
+                    ph = ", ".join("?" * len(rel.columns))
+                    db.conn.executemany(f'INSERT INTO "{rel.sqlite_name}" VALUES ({ph})',
+                                        [tuple(_bind(v) for v in r) for r in source()])
+                    filled.append(rel.sqlite_name)
                 return db.conn.execute(sql, params).fetchall()
             except sqlite3.Error as e:
                 pending = db.pending_error
@@ -290,8 +306,17 @@ class Catalog:
                                   f"canceling statement due to {state['why']}") from None
                 raise _map_sqlite_error(e, sql) from None
             finally:
+                for name in filled:
+                    db.conn.execute(f'DELETE FROM "{name}"')
                 db.conn.set_progress_handler(None, 0)
                 db.session = None
+
+
+RowSource = Callable[[], Iterable[Sequence[Any]]]
+
+
+def _qualified(name: str) -> str:
+    return name if "." in name else f"public.{name}"
 
 
 def _timeout_seconds(value: str | None) -> float:

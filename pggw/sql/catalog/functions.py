@@ -8,7 +8,6 @@ Functions registered here are named ``pgf_<name>`` so they never clash with SQLi
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -75,7 +74,7 @@ FUNCTIONS: dict[str, tuple[str | None, RetType]] = {
     "pg_get_constraintdef": ("pgf_pg_get_constraintdef", "text"),
     "pg_get_userbyid": ("pgf_pg_get_userbyid", "name"),
     "pg_table_is_visible": ("pgf_pg_table_is_visible", "bool"),
-    "pg_type_is_visible": ("pgf_true", "bool"),
+    "pg_type_is_visible": ("pgf_pg_type_is_visible", "bool"),
     "pg_function_is_visible": ("pgf_true", "bool"),
     "pg_collation_is_visible": ("pgf_true", "bool"),
     "pg_opfamily_is_visible": ("pgf_true", "bool"),
@@ -507,6 +506,16 @@ def register_functions(db: CatalogDB) -> None:
         name = db.namespace_names.get(ns, "")
         return 1 if name == "pg_catalog" or name in sess().search_path_schemas() else 0
 
+    @fn("pgf_pg_type_is_visible", 1)
+    def type_is_visible(oid: Any) -> int | None:
+        if oid is None:
+            return None
+        ns = db.type_namespace.get(int(oid))
+        if ns is None:
+            return None
+        name = db.namespace_names.get(ns, "")
+        return 1 if name == "pg_catalog" or name in sess().search_path_schemas() else 0
+
     conn.create_function("pgf_obj_description", 1,
                          lambda oid: db.descriptions.get((int(oid), 1259, 0))
                          if oid is not None else None)
@@ -862,7 +871,3 @@ def _format(fmt: Any, *args: Any) -> str | None:
         return "" if v is None else _txt(v)
 
     return re.sub(r"%([sIL%])", rep, str(fmt))
-
-
-def backend_pid_default() -> int:
-    return os.getpid()

@@ -16,14 +16,13 @@ import json
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pggw.sql.catalog import pgdata
 from pggw.tables.model import Table
 from pggw.tables.registry import Registry
-from pggw.wire.types import TYPES_BY_OID as WIRE_TYPES
 
 # OIDs pggw assigns (below PostgreSQL's FirstNormalObjectId 16384; tables are 16384 + 8k).
 BOOTSTRAP_ROLE_OID = 10
@@ -523,14 +522,3 @@ def catalog_db(registry: Registry) -> CatalogDB:
 
         _DBS[key] = (weakref.ref(registry, forget), db)
         return db
-
-
-def wire_type_known(oid: int) -> bool:
-    return oid in WIRE_TYPES
-
-
-def iter_rows(cur: sqlite3.Cursor) -> Iterable[tuple[Any, ...]]:
-    return cur.fetchall()
-
-
-ConvertFn = Callable[[Any], Any]

@@ -340,7 +340,7 @@ class Translator:
                 if node.args.get("db") is not None:
                     node.set("db", None)
                 if not node.table and not node.this.quoted and \
-                        node.name.lower() in _SQL_VALUE_FUNCS and not self._is_alias_ref(node):
+                        node.name.lower() in _SQL_VALUE_FUNCS:
                     new = _anon(node.name.lower(), [])
             elif isinstance(node, exp.Distinct) and node.args.get("on") is not None:
                 raise PgError(FEATURE_NOT_SUPPORTED, "SELECT DISTINCT ON is not supported by pggw")
@@ -380,10 +380,6 @@ class Translator:
                 dot.replace(_anon("json_extract", [dot.this.this,
                                                    exp.Literal.string("$." + dot.name.lower())]))
         return tree
-
-    @staticmethod
-    def _is_alias_ref(col: exp.Column) -> bool:
-        return isinstance(col.parent, exp.Ordered) and False
 
     # -- tables ---------------------------------------------------------------------------------
     def resolve_tables(self, scope: Scope) -> None:
@@ -1078,8 +1074,6 @@ class Translator:
             left, right = right, left
         is_all = isinstance(right, exp.All)
         items, query = self._any_source(right)
-        et = elem_type(self.types.get(id(right.this), TEXT).name) if isinstance(
-            right.this, exp.Expr) else "text"
         if isinstance(node, exp.EQ) and not is_all:
             if items is not None:
                 items = [self._coerce_literal(i, self._t(left)) for i in items]
@@ -1089,7 +1083,6 @@ class Translator:
             if items is not None:
                 return exp.Not(this=exp.In(this=left, expressions=items))
             return exp.Not(this=exp.In(this=left, query=_subq(query)))
-        del et
         raise PgError(FEATURE_NOT_SUPPORTED,
                       f"{node.key.upper()} {'ALL' if is_all else 'ANY'} (array) is not supported "
                       "by pggw; use = ANY or <> ALL")
@@ -1412,9 +1405,6 @@ def _param_number(node: exp.Expr) -> int | None:
 
 
 def _constant_false(cond: exp.Expr) -> bool:
-    if any(True for _ in cond.find_all(exp.Column, exp.Parameter, exp.Placeholder)) and not \
-            isinstance(cond, exp.And):
-        pass
     try:
         s = simplify(cond.copy())
     except Exception:  # noqa: BLE001 - simplify is best-effort

@@ -910,6 +910,817 @@ QUERIES: list[tuple[str, str, str, list[Any]]] = [
       "      AND n.nspname <> 'information_schema'\n"
       'ORDER BY 1, 2, 4;\n'),
      []),
+    # SQLAlchemy 2.1 MetaData.reflect() and the other Inspector methods (psycopg2 and psycopg)
+    ('sa_reflect_1', 'sqlalchemy',
+     ('SELECT t.oid, typarray\n'
+      'FROM pg_type t JOIN pg_namespace ns\n'
+      '    ON typnamespace = ns.oid\n'
+      "WHERE typname = 'hstore';\n"),
+     []),
+    ('sa_reflect_2', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p']) AND "
+      "pg_catalog.pg_class.relpersistence != 't' AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog'"),
+     []),
+    ('sa_reflect_3', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_attribute.attname AS name, '
+      'pg_catalog.format_type(pg_catalog.pg_attribute.atttypid, pg_catalog.pg_attribute.atttypmod) '
+      'AS format_type, CASE WHEN pg_catalog.pg_attribute.atthasdef THEN (SELECT '
+      'pg_catalog.pg_get_expr(pg_catalog.pg_attrdef.adbin, pg_catalog.pg_attrdef.adrelid) AS '
+      'pg_get_expr_1 \n'
+      'FROM pg_catalog.pg_attrdef \n'
+      'WHERE pg_catalog.pg_attribute.atthasdef AND pg_catalog.pg_attrdef.adrelid = '
+      'pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attrdef.adnum = '
+      'pg_catalog.pg_attribute.attnum) ELSE NULL END AS "default", '
+      'pg_catalog.pg_attribute.attnotnull AS not_null, pg_catalog.pg_class.relname AS table_name, '
+      'pg_catalog.pg_description.description AS comment, pg_catalog.pg_attribute.attgenerated AS '
+      "generated, CASE WHEN (pg_catalog.pg_attribute.attidentity != '') THEN (SELECT "
+      "json_build_object('always', pg_catalog.pg_attribute.attidentity = 'a', 'start', "
+      "pg_catalog.pg_sequence.seqstart, 'increment', pg_catalog.pg_sequence.seqincrement, "
+      "'minvalue', pg_catalog.pg_sequence.seqmin, 'maxvalue', pg_catalog.pg_sequence.seqmax, "
+      "'cache', pg_catalog.pg_sequence.seqcache, 'cycle', pg_catalog.pg_sequence.seqcycle) AS "
+      'json_build_object_1 \n'
+      'FROM pg_catalog.pg_sequence \n'
+      "WHERE pg_catalog.pg_attribute.attidentity != '' AND pg_catalog.pg_sequence.seqrelid = "
+      'CAST(CAST(pg_catalog.pg_get_serial_sequence(CAST(CAST(pg_catalog.pg_attribute.attrelid AS '
+      'REGCLASS) AS TEXT), pg_catalog.pg_attribute.attname) AS REGCLASS) AS OID)) ELSE NULL END AS '
+      'identity_options, CASE WHEN (pg_catalog.pg_attribute.attcollation != 0 AND (SELECT '
+      'pg_catalog.pg_type.typcollation \n'
+      'FROM pg_catalog.pg_type \n'
+      'WHERE pg_catalog.pg_type.oid = pg_catalog.pg_attribute.atttypid) != '
+      "pg_catalog.pg_attribute.attcollation) THEN (SELECT json_build_object('name', "
+      "pg_catalog.pg_collation.collname, 'schema', CASE WHEN "
+      'pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL ELSE '
+      'pg_catalog.pg_namespace.nspname END) AS json_build_object_9 \n'
+      'FROM pg_catalog.pg_collation JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_collation.collnamespace \n'
+      'WHERE pg_catalog.pg_collation.oid = pg_catalog.pg_attribute.attcollation) ELSE NULL END AS '
+      'collation \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_attribute ON pg_catalog.pg_class.oid '
+      '= pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attribute.attnum > 0 AND NOT '
+      'pg_catalog.pg_attribute.attisdropped LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_attribute.attrelid AND '
+      'pg_catalog.pg_description.objsubid = pg_catalog.pg_attribute.attnum JOIN '
+      'pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets') ORDER BY "
+      'pg_catalog.pg_class.relname, pg_catalog.pg_attribute.attnum'),
+     []),
+    ('sa_reflect_4', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets')"),
+     []),
+    ('sa_reflect_5', 'sqlalchemy',
+     ('SELECT attr.conrelid, array_agg(CAST(attr.attname AS TEXT) ORDER BY attr.ord) AS cols, '
+      'attr.conname, min(attr.description) AS description, min(attr.indnkeyatts) AS indnkeyatts, '
+      'bool_and(attr.indnullsnotdistinct) AS indnullsnotdistinct \n'
+      'FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, con.description AS '
+      'description, con.ord AS ord, con.indnkeyatts AS indnkeyatts, con.indnullsnotdistinct AS '
+      'indnullsnotdistinct, pg_catalog.pg_attribute.attname AS attname \n'
+      'FROM pg_catalog.pg_attribute JOIN (SELECT pg_catalog.pg_constraint.conrelid AS conrelid, '
+      'pg_catalog.pg_constraint.conname AS conname, unnest(pg_catalog.pg_index.indkey) AS attnum, '
+      'generate_subscripts(pg_catalog.pg_index.indkey, 1) AS ord, pg_catalog.pg_index.indnkeyatts '
+      'AS indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct AS indnullsnotdistinct, '
+      'pg_catalog.pg_description.description AS description \n'
+      'FROM pg_catalog.pg_constraint JOIN pg_catalog.pg_index ON pg_catalog.pg_constraint.conindid '
+      '= pg_catalog.pg_index.indexrelid LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND '
+      "pg_catalog.pg_description.classoid = CAST('pg_catalog.pg_constraint' AS REGCLASS) \n"
+      "WHERE pg_catalog.pg_constraint.contype = 'p' AND pg_catalog.pg_constraint.conrelid IN "
+      '({assets_oid})) AS con ON pg_catalog.pg_attribute.attnum = con.attnum AND '
+      'pg_catalog.pg_attribute.attrelid = con.conrelid \n'
+      'WHERE con.conrelid IN ({assets_oid})) AS attr GROUP BY attr.conrelid, attr.conname ORDER BY '
+      'attr.conrelid, attr.conname'),
+     []),
+    ('sa_reflect_6', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN '
+      '(pg_catalog.pg_constraint.oid IS NOT NULL) THEN '
+      'pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, true) END AS anon_1, '
+      'nsp_ref.nspname, pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid '
+      "= pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = 'f' LEFT OUTER "
+      'JOIN pg_catalog.pg_class AS cls_ref ON cls_ref.oid = pg_catalog.pg_constraint.confrelid LEFT '
+      'OUTER JOIN pg_catalog.pg_namespace AS nsp_ref ON cls_ref.relnamespace = nsp_ref.oid LEFT '
+      'OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = '
+      'pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = '
+      "CAST('pg_catalog.pg_constraint' AS REGCLASS) JOIN pg_catalog.pg_namespace ON "
+      'pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets') ORDER BY "
+      'pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname'),
+     []),
+    ('sa_reflect_7', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_am.oid, pg_catalog.pg_am.amname \n'
+      'FROM pg_catalog.pg_am \n'
+      "WHERE pg_catalog.pg_am.amname = 'btree'"),
+     []),
+    ('sa_reflect_8', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_opclass.oid, pg_catalog.pg_opclass.opcname \n'
+      'FROM pg_catalog.pg_opclass \n'
+      'WHERE NOT pg_catalog.pg_opclass.opcdefault'),
+     []),
+    ('sa_reflect_9', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_index.indrelid, pg_catalog.pg_class.relname, '
+      'pg_catalog.pg_index.indisunique, pg_catalog.pg_index.indisvalid, '
+      'pg_catalog.pg_constraint.conrelid IS NOT NULL AS has_constraint, '
+      'pg_catalog.pg_index.indoption, pg_catalog.pg_class.reloptions, pg_catalog.pg_class.relam, '
+      'CASE WHEN (pg_catalog.pg_index.indpred IS NOT NULL) THEN '
+      'pg_catalog.pg_get_expr(pg_catalog.pg_index.indpred, pg_catalog.pg_index.indrelid) END AS '
+      'filter_definition, pg_catalog.pg_index.indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct, '
+      'idx_cols.elements, idx_cols.elements_is_expr, idx_cols.elements_opclass \n'
+      'FROM pg_catalog.pg_index JOIN pg_catalog.pg_class ON pg_catalog.pg_index.indexrelid = '
+      'pg_catalog.pg_class.oid LEFT OUTER JOIN (SELECT idx_attr.indexrelid AS indexrelid, '
+      'min(idx_attr.indrelid) AS min_1, array_agg(idx_attr.element ORDER BY idx_attr.ord) AS '
+      'elements, array_agg(idx_attr.is_expr ORDER BY idx_attr.ord) AS elements_is_expr, '
+      'array_agg(idx_attr.att_opclass ORDER BY idx_attr.ord) AS elements_opclass \n'
+      'FROM (SELECT idx.indexrelid AS indexrelid, idx.indrelid AS indrelid, idx.ord AS ord, CASE '
+      'WHEN (idx.attnum = 0) THEN pg_catalog.pg_get_indexdef(idx.indexrelid, idx.ord + 1, true) '
+      'ELSE CAST(pg_catalog.pg_attribute.attname AS TEXT) END AS element, idx.attnum = 0 AS '
+      'is_expr, CAST(idx.att_opclass AS BIGINT) AS att_opclass \n'
+      'FROM (SELECT pg_catalog.pg_index.indexrelid AS indexrelid, pg_catalog.pg_index.indrelid AS '
+      'indrelid, unnest(pg_catalog.pg_index.indkey) AS attnum, unnest(pg_catalog.pg_index.indclass) '
+      'AS att_opclass, generate_subscripts(pg_catalog.pg_index.indkey, 1) AS ord \n'
+      'FROM pg_catalog.pg_index \n'
+      'WHERE NOT pg_catalog.pg_index.indisprimary AND pg_catalog.pg_index.indrelid IN '
+      '({assets_oid})) AS idx LEFT OUTER JOIN pg_catalog.pg_attribute ON '
+      'pg_catalog.pg_attribute.attnum = idx.attnum AND pg_catalog.pg_attribute.attrelid = '
+      'idx.indrelid \n'
+      'WHERE idx.indrelid IN ({assets_oid})) AS idx_attr GROUP BY idx_attr.indexrelid) AS idx_cols '
+      'ON pg_catalog.pg_index.indexrelid = idx_cols.indexrelid LEFT OUTER JOIN '
+      'pg_catalog.pg_constraint ON pg_catalog.pg_index.indrelid = pg_catalog.pg_constraint.conrelid '
+      'AND pg_catalog.pg_index.indexrelid = pg_catalog.pg_constraint.conindid AND '
+      "pg_catalog.pg_constraint.contype = ANY (ARRAY['p', 'u', 'x']) \n"
+      'WHERE pg_catalog.pg_index.indrelid IN ({assets_oid}) AND NOT '
+      'pg_catalog.pg_index.indisprimary ORDER BY pg_catalog.pg_index.indrelid, '
+      'pg_catalog.pg_class.relname'),
+     []),
+    ('sa_reflect_10', 'sqlalchemy',
+     ('SELECT attr.conrelid, array_agg(CAST(attr.attname AS TEXT) ORDER BY attr.ord) AS cols, '
+      'attr.conname, min(attr.description) AS description, min(attr.indnkeyatts) AS indnkeyatts, '
+      'bool_and(attr.indnullsnotdistinct) AS indnullsnotdistinct \n'
+      'FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, con.description AS '
+      'description, con.ord AS ord, con.indnkeyatts AS indnkeyatts, con.indnullsnotdistinct AS '
+      'indnullsnotdistinct, pg_catalog.pg_attribute.attname AS attname \n'
+      'FROM pg_catalog.pg_attribute JOIN (SELECT pg_catalog.pg_constraint.conrelid AS conrelid, '
+      'pg_catalog.pg_constraint.conname AS conname, unnest(pg_catalog.pg_index.indkey) AS attnum, '
+      'generate_subscripts(pg_catalog.pg_index.indkey, 1) AS ord, pg_catalog.pg_index.indnkeyatts '
+      'AS indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct AS indnullsnotdistinct, '
+      'pg_catalog.pg_description.description AS description \n'
+      'FROM pg_catalog.pg_constraint JOIN pg_catalog.pg_index ON pg_catalog.pg_constraint.conindid '
+      '= pg_catalog.pg_index.indexrelid LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND '
+      "pg_catalog.pg_description.classoid = CAST('pg_catalog.pg_constraint' AS REGCLASS) \n"
+      "WHERE pg_catalog.pg_constraint.contype = 'u' AND pg_catalog.pg_constraint.conrelid IN "
+      '({assets_oid})) AS con ON pg_catalog.pg_attribute.attnum = con.attnum AND '
+      'pg_catalog.pg_attribute.attrelid = con.conrelid \n'
+      'WHERE con.conrelid IN ({assets_oid})) AS attr GROUP BY attr.conrelid, attr.conname ORDER BY '
+      'attr.conrelid, attr.conname'),
+     []),
+    ('sa_reflect_11', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_class.oid = pg_catalog.pg_description.objoid AND '
+      'pg_catalog.pg_description.objsubid = 0 AND pg_catalog.pg_description.classoid = '
+      "CAST('pg_catalog.pg_class' AS REGCLASS) JOIN pg_catalog.pg_namespace ON "
+      'pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets')"),
+     []),
+    ('sa_reflect_12', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN '
+      '(pg_catalog.pg_constraint.oid IS NOT NULL) THEN '
+      'pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, true) END AS anon_1, '
+      'pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid '
+      "= pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = 'c' LEFT OUTER "
+      'JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = '
+      'pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = '
+      "CAST('pg_catalog.pg_constraint' AS REGCLASS) JOIN pg_catalog.pg_namespace ON "
+      'pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets') ORDER BY "
+      'pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname'),
+     []),
+    ('sa_reflect_13', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname, pg_catalog.pg_class.reloptions, '
+      'NULL AS relhasoids, CASE WHEN (pg_catalog.pg_am.amname IS NOT NULL AND '
+      "pg_catalog.pg_am.amname != current_setting('default_table_access_method')) THEN "
+      'pg_catalog.pg_am.amname ELSE NULL END AS access_method_name, '
+      'pg_catalog.pg_tablespace.spcname AS tablespace_name, inherits.parent_table_names \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_am ON pg_catalog.pg_class.relam = '
+      'pg_catalog.pg_am.oid LEFT OUTER JOIN (SELECT pg_catalog.pg_inherits.inhrelid AS inhrelid, '
+      'array_agg(pg_catalog.pg_class.relname ORDER BY pg_catalog.pg_inherits.inhseqno) AS '
+      'parent_table_names \n'
+      'FROM pg_catalog.pg_inherits JOIN pg_catalog.pg_class ON pg_catalog.pg_inherits.inhparent = '
+      'pg_catalog.pg_class.oid GROUP BY pg_catalog.pg_inherits.inhrelid) AS inherits ON '
+      'pg_catalog.pg_class.oid = inherits.inhrelid LEFT OUTER JOIN pg_catalog.pg_tablespace ON '
+      'pg_catalog.pg_tablespace.oid = pg_catalog.pg_class.reltablespace JOIN '
+      'pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets')"),
+     []),
+    ('sa_reflect_14', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_namespace.nspname \n'
+      'FROM pg_catalog.pg_namespace \n'
+      "WHERE (pg_catalog.pg_namespace.nspname NOT LIKE 'pg/_' || '%' ESCAPE '/') ORDER BY "
+      'pg_catalog.pg_namespace.nspname'),
+     []),
+    ('sa_reflect_15', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['v']) AND pg_catalog.pg_class.relpersistence "
+      "!= 't' AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND "
+      "pg_catalog.pg_namespace.nspname != 'pg_catalog'"),
+     []),
+    ('sa_reflect_16', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['S']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog'"),
+     []),
+    ('sa_reflect_17', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN '
+      '(pg_catalog.pg_constraint.oid IS NOT NULL) THEN '
+      'pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, true) END AS anon_1, '
+      'nsp_ref.nspname, pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid '
+      "= pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = 'f' LEFT OUTER "
+      'JOIN pg_catalog.pg_class AS cls_ref ON cls_ref.oid = pg_catalog.pg_constraint.confrelid LEFT '
+      'OUTER JOIN pg_catalog.pg_namespace AS nsp_ref ON cls_ref.relnamespace = nsp_ref.oid LEFT '
+      'OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = '
+      'pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = '
+      "CAST('pg_catalog.pg_constraint' AS REGCLASS) JOIN pg_catalog.pg_namespace ON "
+      'pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets') ORDER BY "
+      'pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname'),
+     []),
+    ('sa_reflect_18', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN '
+      '(pg_catalog.pg_constraint.oid IS NOT NULL) THEN '
+      'pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, true) END AS anon_1, '
+      'pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid '
+      "= pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = 'c' LEFT OUTER "
+      'JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = '
+      'pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = '
+      "CAST('pg_catalog.pg_constraint' AS REGCLASS) JOIN pg_catalog.pg_namespace ON "
+      'pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets') ORDER BY "
+      'pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname'),
+     []),
+    ('sa_reflect_19', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_class.oid = pg_catalog.pg_description.objoid AND '
+      'pg_catalog.pg_description.objsubid = 0 AND pg_catalog.pg_description.classoid = '
+      "CAST('pg_catalog.pg_class' AS REGCLASS) JOIN pg_catalog.pg_namespace ON "
+      'pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets')"),
+     []),
+    ('sa_reflect_20', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_type.typname AS name, '
+      'pg_catalog.pg_type_is_visible(pg_catalog.pg_type.oid) AS visible, '
+      'pg_catalog.pg_namespace.nspname AS schema, lbl_agg.labels AS labels \n'
+      'FROM pg_catalog.pg_type JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_type.typnamespace LEFT OUTER JOIN (SELECT pg_catalog.pg_enum.enumtypid AS '
+      'enumtypid, array_agg(CAST(pg_catalog.pg_enum.enumlabel AS TEXT) ORDER BY '
+      'pg_catalog.pg_enum.enumsortorder) AS labels \n'
+      'FROM pg_catalog.pg_enum GROUP BY pg_catalog.pg_enum.enumtypid) AS lbl_agg ON '
+      'pg_catalog.pg_type.oid = lbl_agg.enumtypid \n'
+      "WHERE pg_catalog.pg_type.typtype = 'e' AND "
+      'pg_catalog.pg_type_is_visible(pg_catalog.pg_type.oid) AND pg_catalog.pg_namespace.nspname != '
+      "'pg_catalog' ORDER BY pg_catalog.pg_namespace.nspname, pg_catalog.pg_type.typname"),
+     []),
+    ('sa_reflect_21', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_type.typname AS name, '
+      'pg_catalog.format_type(pg_catalog.pg_type.typbasetype, pg_catalog.pg_type.typtypmod) AS '
+      'attype, NOT pg_catalog.pg_type.typnotnull AS nullable, pg_catalog.pg_type.typdefault AS '
+      '"default", pg_catalog.pg_type_is_visible(pg_catalog.pg_type.oid) AS visible, '
+      'pg_catalog.pg_namespace.nspname AS schema, domain_constraints.condefs, '
+      'domain_constraints.connames, pg_catalog.pg_collation.collname, CASE WHEN '
+      '(pg_catalog.pg_collation.oid IS NULL) THEN NULL WHEN '
+      'pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL ELSE '
+      'collation_namespace.nspname END AS collation_schema \n'
+      'FROM pg_catalog.pg_type JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_type.typnamespace LEFT OUTER JOIN pg_catalog.pg_collation ON '
+      'pg_catalog.pg_type.typcollation = pg_catalog.pg_collation.oid LEFT OUTER JOIN '
+      'pg_catalog.pg_namespace AS collation_namespace ON collation_namespace.oid = '
+      'pg_catalog.pg_collation.collnamespace LEFT OUTER JOIN (SELECT '
+      'pg_catalog.pg_constraint.contypid AS contypid, '
+      'array_agg(pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, true)) AS condefs, '
+      'array_agg(CAST(pg_catalog.pg_constraint.conname AS TEXT)) AS connames \n'
+      'FROM pg_catalog.pg_constraint \n'
+      'WHERE pg_catalog.pg_constraint.contypid != 0 GROUP BY pg_catalog.pg_constraint.contypid) AS '
+      'domain_constraints ON pg_catalog.pg_type.oid = domain_constraints.contypid \n'
+      "WHERE pg_catalog.pg_type.typtype = 'd' AND "
+      'pg_catalog.pg_type_is_visible(pg_catalog.pg_type.oid) AND pg_catalog.pg_namespace.nspname != '
+      "'pg_catalog' ORDER BY pg_catalog.pg_namespace.nspname, pg_catalog.pg_type.typname"),
+     []),
+    ('sa_reflect_22', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_namespace.nspname \n'
+      'FROM pg_catalog.pg_namespace \n'
+      "WHERE pg_catalog.pg_namespace.nspname = 'public'"),
+     []),
+    ('sa_reflect_23', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_attribute.attname AS name, '
+      'pg_catalog.format_type(pg_catalog.pg_attribute.atttypid, pg_catalog.pg_attribute.atttypmod) '
+      'AS format_type, CASE WHEN pg_catalog.pg_attribute.atthasdef THEN (SELECT '
+      'pg_catalog.pg_get_expr(pg_catalog.pg_attrdef.adbin, pg_catalog.pg_attrdef.adrelid) AS '
+      'pg_get_expr_1 \n'
+      'FROM pg_catalog.pg_attrdef \n'
+      'WHERE pg_catalog.pg_attribute.atthasdef AND pg_catalog.pg_attrdef.adrelid = '
+      'pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attrdef.adnum = '
+      'pg_catalog.pg_attribute.attnum) ELSE NULL END AS "default", '
+      'pg_catalog.pg_attribute.attnotnull AS not_null, pg_catalog.pg_class.relname AS table_name, '
+      'pg_catalog.pg_description.description AS comment, pg_catalog.pg_attribute.attgenerated AS '
+      "generated, CASE WHEN (pg_catalog.pg_attribute.attidentity != '') THEN (SELECT "
+      "json_build_object('always', pg_catalog.pg_attribute.attidentity = 'a', 'start', "
+      "pg_catalog.pg_sequence.seqstart, 'increment', pg_catalog.pg_sequence.seqincrement, "
+      "'minvalue', pg_catalog.pg_sequence.seqmin, 'maxvalue', pg_catalog.pg_sequence.seqmax, "
+      "'cache', pg_catalog.pg_sequence.seqcache, 'cycle', pg_catalog.pg_sequence.seqcycle) AS "
+      'json_build_object_1 \n'
+      'FROM pg_catalog.pg_sequence \n'
+      "WHERE pg_catalog.pg_attribute.attidentity != '' AND pg_catalog.pg_sequence.seqrelid = "
+      'CAST(CAST(pg_catalog.pg_get_serial_sequence(CAST(CAST(pg_catalog.pg_attribute.attrelid AS '
+      'REGCLASS) AS TEXT), pg_catalog.pg_attribute.attname) AS REGCLASS) AS OID)) ELSE NULL END AS '
+      'identity_options, CASE WHEN (pg_catalog.pg_attribute.attcollation != 0 AND (SELECT '
+      'pg_catalog.pg_type.typcollation \n'
+      'FROM pg_catalog.pg_type \n'
+      'WHERE pg_catalog.pg_type.oid = pg_catalog.pg_attribute.atttypid) != '
+      "pg_catalog.pg_attribute.attcollation) THEN (SELECT json_build_object('name', "
+      "pg_catalog.pg_collation.collname, 'schema', CASE WHEN "
+      'pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL ELSE '
+      'pg_catalog.pg_namespace.nspname END) AS json_build_object_9 \n'
+      'FROM pg_catalog.pg_collation JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_collation.collnamespace \n'
+      'WHERE pg_catalog.pg_collation.oid = pg_catalog.pg_attribute.attcollation) ELSE NULL END AS '
+      'collation \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_attribute ON pg_catalog.pg_class.oid '
+      '= pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attribute.attnum > 0 AND NOT '
+      'pg_catalog.pg_attribute.attisdropped LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_attribute.attrelid AND '
+      'pg_catalog.pg_description.objsubid = pg_catalog.pg_attribute.attnum JOIN '
+      'pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets') ORDER BY "
+      'pg_catalog.pg_class.relname, pg_catalog.pg_attribute.attnum'),
+     []),
+    ('sa_reflect_24', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets')"),
+     []),
+    ('sa_reflect_25', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname, pg_catalog.pg_class.reloptions, '
+      'NULL AS relhasoids, CASE WHEN (pg_catalog.pg_am.amname IS NOT NULL AND '
+      "pg_catalog.pg_am.amname != current_setting('default_table_access_method')) THEN "
+      'pg_catalog.pg_am.amname ELSE NULL END AS access_method_name, '
+      'pg_catalog.pg_tablespace.spcname AS tablespace_name, inherits.parent_table_names \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_am ON pg_catalog.pg_class.relam = '
+      'pg_catalog.pg_am.oid LEFT OUTER JOIN (SELECT pg_catalog.pg_inherits.inhrelid AS inhrelid, '
+      'array_agg(pg_catalog.pg_class.relname ORDER BY pg_catalog.pg_inherits.inhseqno) AS '
+      'parent_table_names \n'
+      'FROM pg_catalog.pg_inherits JOIN pg_catalog.pg_class ON pg_catalog.pg_inherits.inhparent = '
+      'pg_catalog.pg_class.oid GROUP BY pg_catalog.pg_inherits.inhrelid) AS inherits ON '
+      'pg_catalog.pg_class.oid = inherits.inhrelid LEFT OUTER JOIN pg_catalog.pg_tablespace ON '
+      'pg_catalog.pg_tablespace.oid = pg_catalog.pg_class.reltablespace JOIN '
+      'pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      "WHERE pg_catalog.pg_class.relkind = ANY (ARRAY['r', 'p', 'f', 'v', 'm']) AND "
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      "!= 'pg_catalog' AND pg_catalog.pg_class.relname IN ('assets')"),
+     []),
+    ('sa_reflect_26', 'sqlalchemy',
+     ('SELECT\n'
+      '    typname AS name, oid, typarray AS array_oid,\n'
+      '    oid::regtype::text AS regtype, typdelim AS delimiter\n'
+      'FROM pg_type t\n'
+      'WHERE t.oid = to_regtype($1)\n'
+      'ORDER BY t.oid\n'),
+     ['hstore']),
+    ('sa_reflect_27', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR, $2::VARCHAR]) AND '
+      'pg_catalog.pg_class.relpersistence != $3::VARCHAR AND '
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      '!= $4::VARCHAR'),
+     ['r', 'p', 't', 'pg_catalog']),
+    ('sa_reflect_28', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_attribute.attname AS name, '
+      'pg_catalog.format_type(pg_catalog.pg_attribute.atttypid, pg_catalog.pg_attribute.atttypmod) '
+      'AS format_type, CASE WHEN pg_catalog.pg_attribute.atthasdef THEN (SELECT '
+      'pg_catalog.pg_get_expr(pg_catalog.pg_attrdef.adbin, pg_catalog.pg_attrdef.adrelid) AS '
+      'pg_get_expr_1 \n'
+      'FROM pg_catalog.pg_attrdef \n'
+      'WHERE pg_catalog.pg_attribute.atthasdef AND pg_catalog.pg_attrdef.adrelid = '
+      'pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attrdef.adnum = '
+      'pg_catalog.pg_attribute.attnum) ELSE NULL END AS "default", '
+      'pg_catalog.pg_attribute.attnotnull AS not_null, pg_catalog.pg_class.relname AS table_name, '
+      'pg_catalog.pg_description.description AS comment, pg_catalog.pg_attribute.attgenerated AS '
+      'generated, CASE WHEN (pg_catalog.pg_attribute.attidentity != $1::VARCHAR) THEN (SELECT '
+      'json_build_object($2::VARCHAR, pg_catalog.pg_attribute.attidentity = $3::VARCHAR, '
+      '$4::VARCHAR, pg_catalog.pg_sequence.seqstart, $5::VARCHAR, '
+      'pg_catalog.pg_sequence.seqincrement, $6::VARCHAR, pg_catalog.pg_sequence.seqmin, '
+      '$7::VARCHAR, pg_catalog.pg_sequence.seqmax, $8::VARCHAR, pg_catalog.pg_sequence.seqcache, '
+      '$9::VARCHAR, pg_catalog.pg_sequence.seqcycle) AS json_build_object_1 \n'
+      'FROM pg_catalog.pg_sequence \n'
+      'WHERE pg_catalog.pg_attribute.attidentity != $10::VARCHAR AND '
+      'pg_catalog.pg_sequence.seqrelid = '
+      'CAST(CAST(pg_catalog.pg_get_serial_sequence(CAST(CAST(pg_catalog.pg_attribute.attrelid AS '
+      'REGCLASS) AS TEXT), pg_catalog.pg_attribute.attname) AS REGCLASS) AS OID)) ELSE NULL END AS '
+      'identity_options, CASE WHEN (pg_catalog.pg_attribute.attcollation != $11::INTEGER AND '
+      '(SELECT pg_catalog.pg_type.typcollation \n'
+      'FROM pg_catalog.pg_type \n'
+      'WHERE pg_catalog.pg_type.oid = pg_catalog.pg_attribute.atttypid) != '
+      'pg_catalog.pg_attribute.attcollation) THEN (SELECT json_build_object($12::VARCHAR, '
+      'pg_catalog.pg_collation.collname, $13::VARCHAR, CASE WHEN '
+      'pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL ELSE '
+      'pg_catalog.pg_namespace.nspname END) AS json_build_object_9 \n'
+      'FROM pg_catalog.pg_collation JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_collation.collnamespace \n'
+      'WHERE pg_catalog.pg_collation.oid = pg_catalog.pg_attribute.attcollation) ELSE NULL END AS '
+      'collation \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_attribute ON pg_catalog.pg_class.oid '
+      '= pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attribute.attnum > $14::SMALLINT AND '
+      'NOT pg_catalog.pg_attribute.attisdropped LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_attribute.attrelid AND '
+      'pg_catalog.pg_description.objsubid = pg_catalog.pg_attribute.attnum JOIN '
+      'pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$15::VARCHAR, $16::VARCHAR, $17::VARCHAR]) '
+      'AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND '
+      'pg_catalog.pg_namespace.nspname != $18::VARCHAR AND pg_catalog.pg_class.relname IN '
+      '($19::VARCHAR) ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_attribute.attnum'),
+     ['', 'always', 'a', 'start', 'increment', 'minvalue', 'maxvalue', 'cache', 'cycle', '', '0', 'name', 'schema', '0', 'r', 'p', 'f', 'pg_catalog', 'assets']),
+    ('sa_reflect_29', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR, $2::VARCHAR, $3::VARCHAR]) AND '
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      '!= $4::VARCHAR AND pg_catalog.pg_class.relname IN ($5::VARCHAR)'),
+     ['r', 'p', 'f', 'pg_catalog', 'assets']),
+    ('sa_reflect_30', 'sqlalchemy',
+     ('SELECT attr.conrelid, array_agg(CAST(attr.attname AS TEXT) ORDER BY attr.ord) AS cols, '
+      'attr.conname, min(attr.description) AS description, min(attr.indnkeyatts) AS indnkeyatts, '
+      'bool_and(attr.indnullsnotdistinct) AS indnullsnotdistinct \n'
+      'FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, con.description AS '
+      'description, con.ord AS ord, con.indnkeyatts AS indnkeyatts, con.indnullsnotdistinct AS '
+      'indnullsnotdistinct, pg_catalog.pg_attribute.attname AS attname \n'
+      'FROM pg_catalog.pg_attribute JOIN (SELECT pg_catalog.pg_constraint.conrelid AS conrelid, '
+      'pg_catalog.pg_constraint.conname AS conname, unnest(pg_catalog.pg_index.indkey) AS attnum, '
+      'generate_subscripts(pg_catalog.pg_index.indkey, $1::INTEGER) AS ord, '
+      'pg_catalog.pg_index.indnkeyatts AS indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct AS '
+      'indnullsnotdistinct, pg_catalog.pg_description.description AS description \n'
+      'FROM pg_catalog.pg_constraint JOIN pg_catalog.pg_index ON pg_catalog.pg_constraint.conindid '
+      '= pg_catalog.pg_index.indexrelid LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND '
+      'pg_catalog.pg_description.classoid = CAST($2 AS REGCLASS) \n'
+      'WHERE pg_catalog.pg_constraint.contype = $3::VARCHAR AND pg_catalog.pg_constraint.conrelid '
+      'IN ($4)) AS con ON pg_catalog.pg_attribute.attnum = con.attnum AND '
+      'pg_catalog.pg_attribute.attrelid = con.conrelid \n'
+      'WHERE con.conrelid IN ($4)) AS attr GROUP BY attr.conrelid, attr.conname ORDER BY '
+      'attr.conrelid, attr.conname'),
+     ['1', 'pg_constraint', 'p', '{assets_oid}']),
+    ('sa_reflect_31', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN '
+      '(pg_catalog.pg_constraint.oid IS NOT NULL) THEN '
+      'pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1) END AS anon_1, '
+      'nsp_ref.nspname, pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid '
+      '= pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = $2::VARCHAR LEFT '
+      'OUTER JOIN pg_catalog.pg_class AS cls_ref ON cls_ref.oid = '
+      'pg_catalog.pg_constraint.confrelid LEFT OUTER JOIN pg_catalog.pg_namespace AS nsp_ref ON '
+      'cls_ref.relnamespace = nsp_ref.oid LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND '
+      'pg_catalog.pg_description.classoid = CAST($3 AS REGCLASS) JOIN pg_catalog.pg_namespace ON '
+      'pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, $6::VARCHAR]) AND '
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      '!= $7::VARCHAR AND pg_catalog.pg_class.relname IN ($8::VARCHAR) ORDER BY '
+      'pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname'),
+     ['t', 'f', 'pg_constraint', 'r', 'p', 'f', 'pg_catalog', 'assets']),
+    ('sa_reflect_32', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_am.oid, pg_catalog.pg_am.amname \n'
+      'FROM pg_catalog.pg_am \n'
+      'WHERE pg_catalog.pg_am.amname = $1::VARCHAR'),
+     ['btree']),
+    ('sa_reflect_33', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_index.indrelid, pg_catalog.pg_class.relname, '
+      'pg_catalog.pg_index.indisunique, pg_catalog.pg_index.indisvalid, '
+      'pg_catalog.pg_constraint.conrelid IS NOT NULL AS has_constraint, '
+      'pg_catalog.pg_index.indoption, pg_catalog.pg_class.reloptions, pg_catalog.pg_class.relam, '
+      'CASE WHEN (pg_catalog.pg_index.indpred IS NOT NULL) THEN '
+      'pg_catalog.pg_get_expr(pg_catalog.pg_index.indpred, pg_catalog.pg_index.indrelid) END AS '
+      'filter_definition, pg_catalog.pg_index.indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct, '
+      'idx_cols.elements, idx_cols.elements_is_expr, idx_cols.elements_opclass \n'
+      'FROM pg_catalog.pg_index JOIN pg_catalog.pg_class ON pg_catalog.pg_index.indexrelid = '
+      'pg_catalog.pg_class.oid LEFT OUTER JOIN (SELECT idx_attr.indexrelid AS indexrelid, '
+      'min(idx_attr.indrelid) AS min_1, array_agg(idx_attr.element ORDER BY idx_attr.ord) AS '
+      'elements, array_agg(idx_attr.is_expr ORDER BY idx_attr.ord) AS elements_is_expr, '
+      'array_agg(idx_attr.att_opclass ORDER BY idx_attr.ord) AS elements_opclass \n'
+      'FROM (SELECT idx.indexrelid AS indexrelid, idx.indrelid AS indrelid, idx.ord AS ord, CASE '
+      'WHEN (idx.attnum = $1::INTEGER) THEN pg_catalog.pg_get_indexdef(idx.indexrelid, idx.ord + '
+      '$2::INTEGER, $3) ELSE CAST(pg_catalog.pg_attribute.attname AS TEXT) END AS element, '
+      'idx.attnum = $4::INTEGER AS is_expr, CAST(idx.att_opclass AS BIGINT) AS att_opclass \n'
+      'FROM (SELECT pg_catalog.pg_index.indexrelid AS indexrelid, pg_catalog.pg_index.indrelid AS '
+      'indrelid, unnest(pg_catalog.pg_index.indkey) AS attnum, unnest(pg_catalog.pg_index.indclass) '
+      'AS att_opclass, generate_subscripts(pg_catalog.pg_index.indkey, $5::INTEGER) AS ord \n'
+      'FROM pg_catalog.pg_index \n'
+      'WHERE NOT pg_catalog.pg_index.indisprimary AND pg_catalog.pg_index.indrelid IN ($6)) AS idx '
+      'LEFT OUTER JOIN pg_catalog.pg_attribute ON pg_catalog.pg_attribute.attnum = idx.attnum AND '
+      'pg_catalog.pg_attribute.attrelid = idx.indrelid \n'
+      'WHERE idx.indrelid IN ($6)) AS idx_attr GROUP BY idx_attr.indexrelid) AS idx_cols ON '
+      'pg_catalog.pg_index.indexrelid = idx_cols.indexrelid LEFT OUTER JOIN '
+      'pg_catalog.pg_constraint ON pg_catalog.pg_index.indrelid = pg_catalog.pg_constraint.conrelid '
+      'AND pg_catalog.pg_index.indexrelid = pg_catalog.pg_constraint.conindid AND '
+      'pg_catalog.pg_constraint.contype = ANY (ARRAY[$7::VARCHAR, $8::VARCHAR, $9::VARCHAR]) \n'
+      'WHERE pg_catalog.pg_index.indrelid IN ($6) AND NOT pg_catalog.pg_index.indisprimary ORDER BY '
+      'pg_catalog.pg_index.indrelid, pg_catalog.pg_class.relname'),
+     ['0', '1', 't', '0', '1', '{assets_oid}', 'p', 'u', 'x']),
+    ('sa_reflect_34', 'sqlalchemy',
+     ('SELECT attr.conrelid, array_agg(CAST(attr.attname AS TEXT) ORDER BY attr.ord) AS cols, '
+      'attr.conname, min(attr.description) AS description, min(attr.indnkeyatts) AS indnkeyatts, '
+      'bool_and(attr.indnullsnotdistinct) AS indnullsnotdistinct \n'
+      'FROM (SELECT con.conrelid AS conrelid, con.conname AS conname, con.description AS '
+      'description, con.ord AS ord, con.indnkeyatts AS indnkeyatts, con.indnullsnotdistinct AS '
+      'indnullsnotdistinct, pg_catalog.pg_attribute.attname AS attname \n'
+      'FROM pg_catalog.pg_attribute JOIN (SELECT pg_catalog.pg_constraint.conrelid AS conrelid, '
+      'pg_catalog.pg_constraint.conname AS conname, unnest(pg_catalog.pg_index.indkey) AS attnum, '
+      'generate_subscripts(pg_catalog.pg_index.indkey, $1::INTEGER) AS ord, '
+      'pg_catalog.pg_index.indnkeyatts AS indnkeyatts, pg_catalog.pg_index.indnullsnotdistinct AS '
+      'indnullsnotdistinct, pg_catalog.pg_description.description AS description \n'
+      'FROM pg_catalog.pg_constraint JOIN pg_catalog.pg_index ON pg_catalog.pg_constraint.conindid '
+      '= pg_catalog.pg_index.indexrelid LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND '
+      'pg_catalog.pg_description.classoid = CAST($2 AS REGCLASS) \n'
+      'WHERE pg_catalog.pg_constraint.contype = $3::VARCHAR AND pg_catalog.pg_constraint.conrelid '
+      'IN ($4)) AS con ON pg_catalog.pg_attribute.attnum = con.attnum AND '
+      'pg_catalog.pg_attribute.attrelid = con.conrelid \n'
+      'WHERE con.conrelid IN ($4)) AS attr GROUP BY attr.conrelid, attr.conname ORDER BY '
+      'attr.conrelid, attr.conname'),
+     ['1', 'pg_constraint', 'u', '{assets_oid}']),
+    ('sa_reflect_35', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_class.oid = pg_catalog.pg_description.objoid AND '
+      'pg_catalog.pg_description.objsubid = $1::INTEGER AND pg_catalog.pg_description.classoid = '
+      'CAST($2 AS REGCLASS) JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$3::VARCHAR, $4::VARCHAR, $5::VARCHAR]) AND '
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      '!= $6::VARCHAR AND pg_catalog.pg_class.relname IN ($7::VARCHAR)'),
+     ['0', 'pg_class', 'r', 'p', 'f', 'pg_catalog', 'assets']),
+    ('sa_reflect_36', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN '
+      '(pg_catalog.pg_constraint.oid IS NOT NULL) THEN '
+      'pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1) END AS anon_1, '
+      'pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid '
+      '= pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = $2::VARCHAR LEFT '
+      'OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = '
+      'pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = CAST($3 AS REGCLASS) '
+      'JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, $6::VARCHAR]) AND '
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      '!= $7::VARCHAR AND pg_catalog.pg_class.relname IN ($8::VARCHAR) ORDER BY '
+      'pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname'),
+     ['t', 'c', 'pg_constraint', 'r', 'p', 'f', 'pg_catalog', 'assets']),
+    ('sa_reflect_37', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname, pg_catalog.pg_class.reloptions, '
+      'NULL AS relhasoids, CASE WHEN (pg_catalog.pg_am.amname IS NOT NULL AND '
+      'pg_catalog.pg_am.amname != current_setting($1::VARCHAR)) THEN pg_catalog.pg_am.amname ELSE '
+      'NULL END AS access_method_name, pg_catalog.pg_tablespace.spcname AS tablespace_name, '
+      'inherits.parent_table_names \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_am ON pg_catalog.pg_class.relam = '
+      'pg_catalog.pg_am.oid LEFT OUTER JOIN (SELECT pg_catalog.pg_inherits.inhrelid AS inhrelid, '
+      'array_agg(pg_catalog.pg_class.relname ORDER BY pg_catalog.pg_inherits.inhseqno) AS '
+      'parent_table_names \n'
+      'FROM pg_catalog.pg_inherits JOIN pg_catalog.pg_class ON pg_catalog.pg_inherits.inhparent = '
+      'pg_catalog.pg_class.oid GROUP BY pg_catalog.pg_inherits.inhrelid) AS inherits ON '
+      'pg_catalog.pg_class.oid = inherits.inhrelid LEFT OUTER JOIN pg_catalog.pg_tablespace ON '
+      'pg_catalog.pg_tablespace.oid = pg_catalog.pg_class.reltablespace JOIN '
+      'pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$2::VARCHAR, $3::VARCHAR, $4::VARCHAR]) AND '
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      '!= $5::VARCHAR AND pg_catalog.pg_class.relname IN ($6::VARCHAR)'),
+     ['default_table_access_method', 'r', 'p', 'f', 'pg_catalog', 'assets']),
+    ('sa_reflect_38', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_namespace.nspname \n'
+      'FROM pg_catalog.pg_namespace \n'
+      "WHERE (pg_catalog.pg_namespace.nspname NOT LIKE $1::VARCHAR || '%' ESCAPE '/') ORDER BY "
+      'pg_catalog.pg_namespace.nspname'),
+     ['pg/_']),
+    ('sa_reflect_39', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR]) AND '
+      'pg_catalog.pg_class.relpersistence != $2::VARCHAR AND '
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      '!= $3::VARCHAR'),
+     ['v', 't', 'pg_catalog']),
+    ('sa_reflect_40', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR]) AND '
+      'pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND pg_catalog.pg_namespace.nspname '
+      '!= $2::VARCHAR'),
+     ['S', 'pg_catalog']),
+    ('sa_reflect_41', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN '
+      '(pg_catalog.pg_constraint.oid IS NOT NULL) THEN '
+      'pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1) END AS anon_1, '
+      'nsp_ref.nspname, pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid '
+      '= pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = $2::VARCHAR LEFT '
+      'OUTER JOIN pg_catalog.pg_class AS cls_ref ON cls_ref.oid = '
+      'pg_catalog.pg_constraint.confrelid LEFT OUTER JOIN pg_catalog.pg_namespace AS nsp_ref ON '
+      'cls_ref.relnamespace = nsp_ref.oid LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_constraint.oid AND '
+      'pg_catalog.pg_description.classoid = CAST($3 AS REGCLASS) JOIN pg_catalog.pg_namespace ON '
+      'pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, $6::VARCHAR, '
+      '$7::VARCHAR, $8::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND '
+      'pg_catalog.pg_namespace.nspname != $9::VARCHAR AND pg_catalog.pg_class.relname IN '
+      '($10::VARCHAR) ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname'),
+     ['t', 'f', 'pg_constraint', 'r', 'p', 'f', 'v', 'm', 'pg_catalog', 'assets']),
+    ('sa_reflect_42', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname, CASE WHEN '
+      '(pg_catalog.pg_constraint.oid IS NOT NULL) THEN '
+      'pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1) END AS anon_1, '
+      'pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_constraint ON pg_catalog.pg_class.oid '
+      '= pg_catalog.pg_constraint.conrelid AND pg_catalog.pg_constraint.contype = $2::VARCHAR LEFT '
+      'OUTER JOIN pg_catalog.pg_description ON pg_catalog.pg_description.objoid = '
+      'pg_catalog.pg_constraint.oid AND pg_catalog.pg_description.classoid = CAST($3 AS REGCLASS) '
+      'JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$4::VARCHAR, $5::VARCHAR, $6::VARCHAR, '
+      '$7::VARCHAR, $8::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND '
+      'pg_catalog.pg_namespace.nspname != $9::VARCHAR AND pg_catalog.pg_class.relname IN '
+      '($10::VARCHAR) ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_constraint.conname'),
+     ['t', 'c', 'pg_constraint', 'r', 'p', 'f', 'v', 'm', 'pg_catalog', 'assets']),
+    ('sa_reflect_43', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.relname, pg_catalog.pg_description.description \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_class.oid = pg_catalog.pg_description.objoid AND '
+      'pg_catalog.pg_description.objsubid = $1::INTEGER AND pg_catalog.pg_description.classoid = '
+      'CAST($2 AS REGCLASS) JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$3::VARCHAR, $4::VARCHAR, $5::VARCHAR, '
+      '$6::VARCHAR, $7::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND '
+      'pg_catalog.pg_namespace.nspname != $8::VARCHAR AND pg_catalog.pg_class.relname IN '
+      '($9::VARCHAR)'),
+     ['0', 'pg_class', 'r', 'p', 'f', 'v', 'm', 'pg_catalog', 'assets']),
+    ('sa_reflect_44', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_type.typname AS name, '
+      'pg_catalog.pg_type_is_visible(pg_catalog.pg_type.oid) AS visible, '
+      'pg_catalog.pg_namespace.nspname AS schema, lbl_agg.labels AS labels \n'
+      'FROM pg_catalog.pg_type JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_type.typnamespace LEFT OUTER JOIN (SELECT pg_catalog.pg_enum.enumtypid AS '
+      'enumtypid, array_agg(CAST(pg_catalog.pg_enum.enumlabel AS TEXT) ORDER BY '
+      'pg_catalog.pg_enum.enumsortorder) AS labels \n'
+      'FROM pg_catalog.pg_enum GROUP BY pg_catalog.pg_enum.enumtypid) AS lbl_agg ON '
+      'pg_catalog.pg_type.oid = lbl_agg.enumtypid \n'
+      'WHERE pg_catalog.pg_type.typtype = $1::VARCHAR AND '
+      'pg_catalog.pg_type_is_visible(pg_catalog.pg_type.oid) AND pg_catalog.pg_namespace.nspname != '
+      '$2::VARCHAR ORDER BY pg_catalog.pg_namespace.nspname, pg_catalog.pg_type.typname'),
+     ['e', 'pg_catalog']),
+    ('sa_reflect_45', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_type.typname AS name, '
+      'pg_catalog.format_type(pg_catalog.pg_type.typbasetype, pg_catalog.pg_type.typtypmod) AS '
+      'attype, NOT pg_catalog.pg_type.typnotnull AS nullable, pg_catalog.pg_type.typdefault AS '
+      '"default", pg_catalog.pg_type_is_visible(pg_catalog.pg_type.oid) AS visible, '
+      'pg_catalog.pg_namespace.nspname AS schema, domain_constraints.condefs, '
+      'domain_constraints.connames, pg_catalog.pg_collation.collname, CASE WHEN '
+      '(pg_catalog.pg_collation.oid IS NULL) THEN NULL WHEN '
+      'pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL ELSE '
+      'collation_namespace.nspname END AS collation_schema \n'
+      'FROM pg_catalog.pg_type JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_type.typnamespace LEFT OUTER JOIN pg_catalog.pg_collation ON '
+      'pg_catalog.pg_type.typcollation = pg_catalog.pg_collation.oid LEFT OUTER JOIN '
+      'pg_catalog.pg_namespace AS collation_namespace ON collation_namespace.oid = '
+      'pg_catalog.pg_collation.collnamespace LEFT OUTER JOIN (SELECT '
+      'pg_catalog.pg_constraint.contypid AS contypid, '
+      'array_agg(pg_catalog.pg_get_constraintdef(pg_catalog.pg_constraint.oid, $1)) AS condefs, '
+      'array_agg(CAST(pg_catalog.pg_constraint.conname AS TEXT)) AS connames \n'
+      'FROM pg_catalog.pg_constraint \n'
+      'WHERE pg_catalog.pg_constraint.contypid != $2::INTEGER GROUP BY '
+      'pg_catalog.pg_constraint.contypid) AS domain_constraints ON pg_catalog.pg_type.oid = '
+      'domain_constraints.contypid \n'
+      'WHERE pg_catalog.pg_type.typtype = $3::VARCHAR AND '
+      'pg_catalog.pg_type_is_visible(pg_catalog.pg_type.oid) AND pg_catalog.pg_namespace.nspname != '
+      '$4::VARCHAR ORDER BY pg_catalog.pg_namespace.nspname, pg_catalog.pg_type.typname'),
+     ['t', '0', 'd', 'pg_catalog']),
+    ('sa_reflect_46', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_namespace.nspname \n'
+      'FROM pg_catalog.pg_namespace \n'
+      'WHERE pg_catalog.pg_namespace.nspname = $1::VARCHAR'),
+     ['public']),
+    ('sa_reflect_47', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_attribute.attname AS name, '
+      'pg_catalog.format_type(pg_catalog.pg_attribute.atttypid, pg_catalog.pg_attribute.atttypmod) '
+      'AS format_type, CASE WHEN pg_catalog.pg_attribute.atthasdef THEN (SELECT '
+      'pg_catalog.pg_get_expr(pg_catalog.pg_attrdef.adbin, pg_catalog.pg_attrdef.adrelid) AS '
+      'pg_get_expr_1 \n'
+      'FROM pg_catalog.pg_attrdef \n'
+      'WHERE pg_catalog.pg_attribute.atthasdef AND pg_catalog.pg_attrdef.adrelid = '
+      'pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attrdef.adnum = '
+      'pg_catalog.pg_attribute.attnum) ELSE NULL END AS "default", '
+      'pg_catalog.pg_attribute.attnotnull AS not_null, pg_catalog.pg_class.relname AS table_name, '
+      'pg_catalog.pg_description.description AS comment, pg_catalog.pg_attribute.attgenerated AS '
+      'generated, CASE WHEN (pg_catalog.pg_attribute.attidentity != $1::VARCHAR) THEN (SELECT '
+      'json_build_object($2::VARCHAR, pg_catalog.pg_attribute.attidentity = $3::VARCHAR, '
+      '$4::VARCHAR, pg_catalog.pg_sequence.seqstart, $5::VARCHAR, '
+      'pg_catalog.pg_sequence.seqincrement, $6::VARCHAR, pg_catalog.pg_sequence.seqmin, '
+      '$7::VARCHAR, pg_catalog.pg_sequence.seqmax, $8::VARCHAR, pg_catalog.pg_sequence.seqcache, '
+      '$9::VARCHAR, pg_catalog.pg_sequence.seqcycle) AS json_build_object_1 \n'
+      'FROM pg_catalog.pg_sequence \n'
+      'WHERE pg_catalog.pg_attribute.attidentity != $10::VARCHAR AND '
+      'pg_catalog.pg_sequence.seqrelid = '
+      'CAST(CAST(pg_catalog.pg_get_serial_sequence(CAST(CAST(pg_catalog.pg_attribute.attrelid AS '
+      'REGCLASS) AS TEXT), pg_catalog.pg_attribute.attname) AS REGCLASS) AS OID)) ELSE NULL END AS '
+      'identity_options, CASE WHEN (pg_catalog.pg_attribute.attcollation != $11::INTEGER AND '
+      '(SELECT pg_catalog.pg_type.typcollation \n'
+      'FROM pg_catalog.pg_type \n'
+      'WHERE pg_catalog.pg_type.oid = pg_catalog.pg_attribute.atttypid) != '
+      'pg_catalog.pg_attribute.attcollation) THEN (SELECT json_build_object($12::VARCHAR, '
+      'pg_catalog.pg_collation.collname, $13::VARCHAR, CASE WHEN '
+      'pg_catalog.pg_collation_is_visible(pg_catalog.pg_collation.oid) THEN NULL ELSE '
+      'pg_catalog.pg_namespace.nspname END) AS json_build_object_9 \n'
+      'FROM pg_catalog.pg_collation JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_collation.collnamespace \n'
+      'WHERE pg_catalog.pg_collation.oid = pg_catalog.pg_attribute.attcollation) ELSE NULL END AS '
+      'collation \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_attribute ON pg_catalog.pg_class.oid '
+      '= pg_catalog.pg_attribute.attrelid AND pg_catalog.pg_attribute.attnum > $14::SMALLINT AND '
+      'NOT pg_catalog.pg_attribute.attisdropped LEFT OUTER JOIN pg_catalog.pg_description ON '
+      'pg_catalog.pg_description.objoid = pg_catalog.pg_attribute.attrelid AND '
+      'pg_catalog.pg_description.objsubid = pg_catalog.pg_attribute.attnum JOIN '
+      'pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$15::VARCHAR, $16::VARCHAR, $17::VARCHAR, '
+      '$18::VARCHAR, $19::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND '
+      'pg_catalog.pg_namespace.nspname != $20::VARCHAR AND pg_catalog.pg_class.relname IN '
+      '($21::VARCHAR) ORDER BY pg_catalog.pg_class.relname, pg_catalog.pg_attribute.attnum'),
+     ['', 'always', 'a', 'start', 'increment', 'minvalue', 'maxvalue', 'cache', 'cycle', '', '0', 'name', 'schema', '0', 'r', 'p', 'f', 'v', 'm', 'pg_catalog', 'assets']),
+    ('sa_reflect_48', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname \n'
+      'FROM pg_catalog.pg_class JOIN pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = '
+      'pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$1::VARCHAR, $2::VARCHAR, $3::VARCHAR, '
+      '$4::VARCHAR, $5::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND '
+      'pg_catalog.pg_namespace.nspname != $6::VARCHAR AND pg_catalog.pg_class.relname IN '
+      '($7::VARCHAR)'),
+     ['r', 'p', 'f', 'v', 'm', 'pg_catalog', 'assets']),
+    ('sa_reflect_49', 'sqlalchemy',
+     ('SELECT pg_catalog.pg_class.oid, pg_catalog.pg_class.relname, pg_catalog.pg_class.reloptions, '
+      'NULL AS relhasoids, CASE WHEN (pg_catalog.pg_am.amname IS NOT NULL AND '
+      'pg_catalog.pg_am.amname != current_setting($1::VARCHAR)) THEN pg_catalog.pg_am.amname ELSE '
+      'NULL END AS access_method_name, pg_catalog.pg_tablespace.spcname AS tablespace_name, '
+      'inherits.parent_table_names \n'
+      'FROM pg_catalog.pg_class LEFT OUTER JOIN pg_catalog.pg_am ON pg_catalog.pg_class.relam = '
+      'pg_catalog.pg_am.oid LEFT OUTER JOIN (SELECT pg_catalog.pg_inherits.inhrelid AS inhrelid, '
+      'array_agg(pg_catalog.pg_class.relname ORDER BY pg_catalog.pg_inherits.inhseqno) AS '
+      'parent_table_names \n'
+      'FROM pg_catalog.pg_inherits JOIN pg_catalog.pg_class ON pg_catalog.pg_inherits.inhparent = '
+      'pg_catalog.pg_class.oid GROUP BY pg_catalog.pg_inherits.inhrelid) AS inherits ON '
+      'pg_catalog.pg_class.oid = inherits.inhrelid LEFT OUTER JOIN pg_catalog.pg_tablespace ON '
+      'pg_catalog.pg_tablespace.oid = pg_catalog.pg_class.reltablespace JOIN '
+      'pg_catalog.pg_namespace ON pg_catalog.pg_namespace.oid = pg_catalog.pg_class.relnamespace \n'
+      'WHERE pg_catalog.pg_class.relkind = ANY (ARRAY[$2::VARCHAR, $3::VARCHAR, $4::VARCHAR, '
+      '$5::VARCHAR, $6::VARCHAR]) AND pg_catalog.pg_table_is_visible(pg_catalog.pg_class.oid) AND '
+      'pg_catalog.pg_namespace.nspname != $7::VARCHAR AND pg_catalog.pg_class.relname IN '
+      '($8::VARCHAR)'),
+     ['default_table_access_method', 'r', 'p', 'f', 'v', 'm', 'pg_catalog', 'assets']),
 ]
 
 NPGSQL_LOAD_TYPES = """
@@ -1003,9 +1814,14 @@ def catalog() -> Catalog:
                    settings=Settings(user="alice"))
 
 
+def with_oid(sql: str, params: list[Any], oid: int) -> tuple[str, list[Any]]:
+    """Put the OID of assets where the captured query had it (in the text or a parameter)."""
+    return (sql.replace("{assets_oid}", str(oid)),
+            [str(oid) if p == "{assets_oid}" else p for p in params])
+
+
 def _run(catalog: Catalog, sql: str, params: list[Any] | None = None) -> Result:
-    oid = catalog.registry["assets"].oid
-    return catalog.query(sql.replace("{assets_oid}", str(oid)), params or [])
+    return catalog.query(*with_oid(sql, params or [], catalog.registry["assets"].oid))
 
 
 @pytest.mark.parametrize(("name", "client", "sql", "params"), QUERIES,
@@ -1013,14 +1829,14 @@ def _run(catalog: Catalog, sql: str, params: list[Any] | None = None) -> Result:
 def test_client_query_runs(catalog: Catalog, name: str, client: str, sql: str,
                            params: list[Any]) -> None:
     res = _run(catalog, sql, params)
+    sql, params = with_oid(sql, params, catalog.registry["assets"].oid)
     assert res.columns
     assert res.tag == f"SELECT {len(res.rows)}" or res.tag == "SHOW"
     for row in res.rows:
         assert len(row) == len(res.columns)
     # describe agrees with execution and never needs parameter values
     if not sql.lower().startswith("show"):
-        oid = catalog.registry["assets"].oid
-        _, cols = catalog.describe(sql.replace("{assets_oid}", str(oid)), [])
+        _, cols = catalog.describe(sql, [])
         assert cols == res.columns
 
 
@@ -1313,3 +2129,18 @@ def test_translations_are_cached(catalog: Catalog) -> None:
     assert catalog.translate(sql) is first
     catalog.settings.set("search_path", "pggw")  # a different search path translates anew
     assert catalog.translate(sql) is not first
+
+
+def test_row_sources_make_a_table_readable() -> None:
+    reg = builtin_registry()
+    cols = reg["assets"].columns
+    row = tuple("a1" if c.name == "external_id" else "Pump" if c.name == "name" else None
+                for c in cols)
+    c = Catalog(reg, user="a", database="a", settings=Settings(user="a"),
+                row_sources={"public.assets": lambda: [row]})
+    assert c.query("SELECT external_id, name FROM assets").rows == [("a1", "Pump")]
+    assert c.query("SELECT count(*) FROM assets").rows == [(1,)]
+    other = Catalog(reg, user="b", database="b", settings=Settings(user="b"))
+    with pytest.raises(PgError):
+        other.query("SELECT count(*) FROM assets")
+    assert other.query("SELECT count(*) FROM assets WHERE false").rows == [(0,)]

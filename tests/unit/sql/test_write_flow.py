@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pggw.sql.write import (
+    CopyPlan,
     DeletePlan,
     InsertPlan,
     UpdatePlan,
@@ -124,7 +125,7 @@ def test_delete_datapoints_flow() -> None:
 def test_every_builtin_table_parses_and_coerces_nulls(name: str) -> None:
     table = REG[name]
     plan = plan_for(f'COPY "{name}" FROM STDIN (FORMAT csv)', REG)
-    assert plan is not None and plan.table is table
+    assert isinstance(plan, CopyPlan) and plan.table is table
     writable = [c.name for c in table.columns if not c.read_only and not c.required]
     if writable:
         rows, _ = coerce_columns(table, writable, [[None] for _ in writable], source="text",
