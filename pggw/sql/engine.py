@@ -211,6 +211,8 @@ class Engine:
                 notices.append(PgError(E.ACTIVE_SQL_TRANSACTION,
                                        "there is already a transaction in progress",
                                        severity="WARNING"))
+            else:
+                self.settings.begin_transaction()
             self.in_block = True
             return Outcome(tag="BEGIN", notices=notices)
         if what in ("SAVEPOINT", "RELEASE"):
@@ -228,6 +230,8 @@ class Engine:
                 notices.append(PgError(E.NO_ACTIVE_SQL_TRANSACTION,
                                        "there is no transaction in progress", severity="WARNING"))
             self.writer.rollback()
+            if self.in_block:
+                self.settings.end_transaction(False)
             self.in_block = self.failed = False
             return Outcome(tag="ROLLBACK", notices=notices)
         # COMMIT
@@ -237,9 +241,11 @@ class Engine:
                 severity="WARNING")])
         if self.failed:
             self.writer.rollback()
+            self.settings.end_transaction(False)
             self.in_block = self.failed = False
             return Outcome(tag="ROLLBACK")
         self.in_block = False
+        self.settings.end_transaction(True)
         d = self.writer.commit()
         if d is None:
             return Outcome(tag="COMMIT")

@@ -70,7 +70,7 @@ def test_insert_params(conn: psycopg.Connection, wal: WalReader) -> None:
         "INSERT INTO events (external_id, start_time, end_time, metadata, asset_ids, description)"
         " VALUES (%s, %s, %s, %s, %s, %s)",
         ("pg3-evp-1", T0 + timedelta(milliseconds=7, microseconds=999),
-         datetime(2024, 1, 1, 2, tzinfo=timedelta_tz(2)), Jsonb({"k": "v"}), [10, 20], None))
+         datetime(2024, 1, 1, 3, tzinfo=timedelta_tz(2)), Jsonb({"k": "v"}), [10, 20], None))
     assert cur.statusmessage == "INSERT 0 1"
     cur.execute("INSERT INTO time_series (external_id, name, is_step, is_string, metadata)"
                 " VALUES (%s, %s, %s, %s, %s)",
@@ -88,7 +88,7 @@ def test_insert_params(conn: psycopg.Connection, wal: WalReader) -> None:
     (ev,) = recs[0].rows()
     assert ev["external_id"] == "pg3-evp-1"
     assert ev["start_time"] == ms("2024-01-01T00:00:00.007Z")  # microseconds truncated
-    assert ev["end_time"] == ms("2024-01-01T00:00:00Z")  # 02:00+02
+    assert ev["end_time"] == ms("2024-01-01T01:00:00Z")  # 03:00+02
     assert ev["metadata"] == {"k": "v"} and ev["asset_ids"] == [10, 20]
     assert ev.get("description") is None
     (ts,) = recs[1].rows()
@@ -183,8 +183,8 @@ def test_copy_binary(conn: psycopg.Connection, wal: WalReader) -> None:
     with conn.cursor() as cur:
         with cur.copy("COPY time_series (external_id, name, is_step, metadata,"
                       " security_categories) FROM STDIN (FORMAT BINARY)") as cp:
-            cp.set_types(["text", "text", "bool", "jsonb", "int8[]"])
-            cp.write_row(("pg3-bin-ts", "n", True, Jsonb({"a": "b"}), [1, 2]))
+            cp.set_types(["text", "text", "bool", "json", "int8[]"])
+            cp.write_row(("pg3-bin-ts", "n", True, Json({"a": "b"}), [1, 2]))
             cp.write_row(("pg3-bin-ts2", None, False, None, None))
         assert cur.statusmessage == "COPY 2"
     assert wal.rows(mark) == [
@@ -208,13 +208,37 @@ def test_transaction_commit(wal_gateway: Daemon, wal: WalReader) -> None:
         c.commit()
     txs = wal.transactions(mark)
     assert len(txs) == 1
-    got = {(r.table, r.op): r.rows() for r in txs[0]}
-    assert got[("assets", "insert")] == [
+    # Different column lists are different records, in statement order, one transaction.
+    assert [(r.table, r.op) for r in txs[0]] == [
+        ("assets", "insert"), ("assets", "insert"), ("double_datapoints", "insert")]
+    assert [row for r in txs[0] for row in r.rows()] == [
         {"external_id": "pg3-tx-root", "name": "root"},
         {"external_id": "pg3-tx-child", "name": "child", "parent_external_id": "pg3-tx-root"},
-    ] or [r["external_id"] for r in got[("assets", "insert")]] == ["pg3-tx-root", "pg3-tx-child"]
-    assert got[("double_datapoints", "insert")] == [
-        {"external_id": "pg3-tx-dp", "timestamp": ms("2024-01-01T00:00:00Z"), "value": 1.0}]
+        {"external_id": "pg3-tx-dp", "timestamp": ms("2024-01-01T00:00:00Z"), "value": 1.0},
+    ]
+
+
+def test_transaction_keeps_write_order(wal_gateway: Daemon, wal: WalReader) -> None:
+    """A delete between two writes of the same key stays between them in the WAL."""
+    mark = wal.mark()
+    ins = "INSERT INTO double_datapoints (external_id, timestamp, value) VALUES (%s, %s, %s)"
+    with psycopg.connect(wal_gateway.dsn) as c:
+        c.execute(ins, ("pg3-order", T0, 1.0))
+        c.execute("DELETE FROM double_datapoints WHERE external_id = %s", ("pg3-order",))
+        c.execute(ins, ("pg3-order", T0, 2.0))
+        c.execute("INSERT INTO assets (external_id, name) VALUES ('pg3-order', 'a')")
+        c.execute(ins, ("pg3-order", T0 + timedelta(seconds=1), 3.0))
+    t0 = ms(T0.isoformat())
+    (tx,) = wal.transactions(mark)
+    assert [(r.table, r.op, r.rows()) for r in tx] == [
+        ("double_datapoints", "insert", [{"external_id": "pg3-order", "timestamp": t0,
+                                          "value": 1.0}]),
+        ("double_datapoints", "delete", [{"external_id": "pg3-order"}]),
+        ("double_datapoints", "insert", [
+            {"external_id": "pg3-order", "timestamp": t0, "value": 2.0},
+            {"external_id": "pg3-order", "timestamp": t0 + 1000, "value": 3.0}]),
+        ("assets", "insert", [{"external_id": "pg3-order", "name": "a"}]),
+    ]
 
 
 def test_transaction_rollback(wal_gateway: Daemon, wal: WalReader) -> None:
