@@ -16,6 +16,7 @@ depend on:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,11 @@ class _CopyState:
     sink: Any
     extended: bool
     failed: bool = False  # an error was sent: drop copy messages until CopyDone/Fail
+
+
+_BIND_COMPLETE = B.bind_complete()
+# Tags repeat (INSERT 0 1 for every row of an executemany): encode each once.
+_command_complete = functools.lru_cache(maxsize=1024)(B.command_complete)
 
 
 def _formats(codes: tuple[int, ...], n: int) -> list[int]:
@@ -172,18 +178,18 @@ class Session:
             raise PgError(E.PROTOCOL_VIOLATION,
                           f'bind message supplies {n} parameters, but prepared statement '
                           f'"{msg.statement}" requires {len(prep.param_oids)}')
-        formats = _formats(msg.param_formats, n)
-        params = self._decode_params(prep, msg.params, formats)
+        if prep.kind == "write":
+            # Writes coerce raw parameters column-wise against the target table.
+            params = msg.params
+        else:
+            params = self._decode_params(prep, msg.params, _formats(msg.param_formats, n))
         if msg.portal and msg.portal in self.portals and not self.portals[msg.portal].done:
             raise PgError("42P03", f'cursor "{msg.portal}" already exists')
         self.portals[msg.portal] = Portal(prep, params, msg.result_formats, msg.param_formats)
-        self._write(B.bind_complete())
+        self._write(_BIND_COMPLETE)
 
     def _decode_params(self, prep: Prepared, raw: list[bytes | None],
                        formats: list[int]) -> list[Any]:
-        if prep.kind == "write":
-            # Writes coerce raw parameters column-wise against the target table.
-            return raw
         out: list[Any] = []
         for v, f, oid in zip(raw, formats, prep.param_oids, strict=True):
             if v is None:
@@ -241,7 +247,7 @@ class Session:
             self._send_rows(portal, max_rows)
         else:
             portal.done = True
-            self._write(B.command_complete(out.tag))
+            self._write(_command_complete(out.tag))
 
     def _send_rows(self, portal: Portal, max_rows: int) -> None:
         rows = portal.pending_rows or []

@@ -152,6 +152,7 @@ class Writer:
         self.settings = settings
         self.temp_tables: dict[str, Table] = {}
         self.tx = Transaction(wal, user)
+        self.batch: _Batch | None = None
 
     @property
     def timezone(self) -> str:
@@ -161,11 +162,16 @@ class Writer:
             return "UTC"
 
     def parse(self, sql: str) -> Any:
-        from pggw.sql.write import parse_write
+        from pggw.sql.write import plan_for
 
-        return parse_write(sql, self.registry, self.temp_tables)
+        return plan_for(sql, self.registry, self.temp_tables)
 
     def commit(self) -> Deferred[None] | None:
+        """Commit the transaction; raises PgError if rows of a pending batch are invalid."""
+        wait = self.flush()
+        if wait is not None:
+            # Rare: the last batch filled a staging chunk; commit once it is staged.
+            return wait.addCallback(lambda _: self.commit())
         tx = self.tx
         self.tx = Transaction(self.wal, self.user)
         d = tx.commit()
@@ -174,8 +180,22 @@ class Writer:
         return d
 
     def rollback(self) -> None:
+        self.batch = None
         self.tx.rollback()
         self.tx = Transaction(self.wal, self.user)
+
+    def flush(self) -> Deferred[None] | None:
+        """Validate and buffer the pending batch of single-row Executes (see :class:`_Batch`)."""
+        batch, self.batch = self.batch, None
+        if batch is None or not batch.params:
+            return None
+        plan = batch.plan
+        cols = plan.bind_many(batch.params)
+        nrows = len(batch.params)
+        values, notices = self._coerce(plan, cols, batch.formats, batch.parse_oids,
+                                       nrows, "row {row} of the batch")
+        return self.tx.add(plan.table.name, plan.op, values, len(next(iter(values.values())))
+                           if values else nrows)
 
     def execute(self, plan: Any, params: Sequence[Any], formats: Sequence[int] = (),
                 parse_oids: Sequence[int] = ()) -> Outcome | Deferred[Outcome]:
@@ -188,10 +208,23 @@ class Writer:
                           "temporary staging tables are not supported by pggw yet: write to "
                           "the target table directly (INSERT or COPY)")
         if isinstance(plan, W.InsertPlan):
+            if plan._single is not None and plan.param_types:
+                return self._insert_one(plan, params, formats, parse_oids)
+            wait = self.flush()
+            if wait is not None:
+                return wait.addCallback(lambda _: self._insert(plan, params, formats,
+                                                               parse_oids))
             return self._insert(plan, params, formats, parse_oids)
         if isinstance(plan, W.CopyPlan):
+            wait = self.flush()
+            if wait is not None:
+                return wait.addCallback(lambda _: self._copy(plan))
             return self._copy(plan)
         if isinstance(plan, W.UpdatePlan | W.DeletePlan):
+            wait = self.flush()
+            if wait is not None:
+                return wait.addCallback(lambda _: self._keyed(plan, params, formats,
+                                                              parse_oids))
             return self._keyed(plan, params, formats, parse_oids)
         raise PgError(E.FEATURE_NOT_SUPPORTED, f"{type(plan).__name__} is not supported yet")
 
@@ -206,27 +239,57 @@ class Writer:
                 for v, f in zip(params, fmts, strict=True)]
 
     # -- INSERT ----------------------------------------------------------------
-    def _insert(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
-                parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
-        from pggw.sql.write import decode_params
-        from pggw.tables.coerce import check_duplicate_keys, check_required, coerce_columns
+    def _insert_one(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
+                    parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
+        """One Execute of a prepared single-row INSERT: batched until the next Sync."""
+        from pggw.tables.coerce import check_required
 
-        cols = plan.bind(self._texts(params, formats))
+        batch = self.batch
+        fmts, oids = tuple(formats), tuple(parse_oids)
+        if batch is None or batch.plan is not plan or batch.formats != fmts \
+                or batch.parse_oids != oids:
+            wait = self.flush()
+            if wait is not None:
+                return wait.addCallback(
+                    lambda _: self._insert_one(plan, params, formats, parse_oids))
+            check_required(plan.table, plan.columns)
+            batch = self.batch = _Batch(plan, fmts, oids)
+        # Text-format values stay bytes: coerce_columns reads them column-wise.
+        batch.params.append(params)
+        if len(batch.params) >= BATCH_ROWS:
+            return _after(self.flush(), Outcome(tag="INSERT 0 1"))
+        return _INSERTED_ONE
+
+    def _coerce(self, plan: Any, cols: list[list[Any]], formats: Sequence[int],
+                parse_oids: Sequence[int], nrows: int, where: str = ""
+                ) -> tuple[dict[str, list[Any]], list[str]]:
+        from pggw.sql.write import decode_params
+        from pggw.tables.coerce import check_duplicate_keys, coerce_columns
+
         srcs, oids = plan.sources(formats, parse_oids)
         for j, src in enumerate(srcs):
             if src == "mixed":
-                cols[j] = decode_params(cols[j], plan.values[j], plan.param_types, formats,
-                                        parse_oids)
+                # A batch repeats the plan's template once per Execute.
+                cols[j] = decode_params(cols[j], plan.values[j] * (nrows // max(plan.nrows, 1)),
+                                        plan.param_types, formats, parse_oids)
                 srcs[j] = "python"
-        check_required(plan.table, plan.columns)
+        loc = (lambda r, c: f"{where.format(row=r)}, column {c}") if where else None
         values, notices = coerce_columns(plan.table, plan.columns, cols, source=srcs,
-                                         oids=oids, timezone=self.timezone)
-        nrows = plan.nrows
-        drop = check_duplicate_keys(plan.table, values, plan.op)
+                                         oids=oids, timezone=self.timezone, where=loc)
+        drop = check_duplicate_keys(plan.table, values, plan.op, where=loc)
         if drop:
             keep = sorted(set(range(nrows)) - set(drop))
             values = {k: [v[i] for i in keep] for k, v in values.items()}
-            nrows = len(keep)
+        return values, notices
+
+    def _insert(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
+                parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
+        from pggw.tables.coerce import check_required
+
+        check_required(plan.table, plan.columns)
+        cols = plan.bind(self._texts(params, formats))
+        values, notices = self._coerce(plan, cols, formats, parse_oids, plan.nrows)
+        nrows = len(next(iter(values.values()))) if values else plan.nrows
         wait = self.tx.add(plan.table.name, plan.op, values, nrows)
         return _after(wait, Outcome(tag=f"INSERT 0 {nrows}", notices=_notices(notices)))
 
@@ -311,6 +374,31 @@ def _key_view(table: Table) -> Table:
                                         for c in table.columns))
     _KEY_VIEWS[id(table)] = (table, view)
     return view
+
+
+# Executes of one prepared single-row INSERT are validated together, at the next Sync
+# or every this many rows: one column-wise pass instead of one per row.
+BATCH_ROWS = 5000
+_INSERTED_ONE = Outcome(tag="INSERT 0 1")  # shared: nobody mutates an Outcome
+
+
+class _Batch:
+    """Bind parameters of consecutive Executes of one prepared single-row INSERT.
+
+    psycopg's executemany, JDBC batches and asyncpg's executemany send one
+    Bind/Execute per row and one Sync.  Each Execute is answered at once
+    (``INSERT 0 1``); the rows are coerced together when the batch is flushed,
+    so a bad value fails the implicit transaction at Sync (or the statement
+    that follows), naming its row in the batch.  Nothing of it is kept.
+    """
+
+    __slots__ = ("plan", "formats", "parse_oids", "params")
+
+    def __init__(self, plan: Any, formats: tuple[int, ...], parse_oids: tuple[int, ...]) -> None:
+        self.plan = plan
+        self.formats = formats
+        self.parse_oids = parse_oids
+        self.params: list[list[Any]] = []
 
 
 def _notices(texts: Sequence[str]) -> list[PgError]:

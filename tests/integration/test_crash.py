@@ -48,6 +48,7 @@ class Workload:
         self.round = round_no
         self.acked: dict[str, set[float]] = defaultdict(set)
         self.attempted: dict[str, set[float]] = defaultdict(set)
+        self.errors: list[psycopg.Error] = []
         self.threads = [threading.Thread(target=self._guard, args=(f,), daemon=True)
                         for f in (self.transactions, self.pipelines, self.copy_forever,
                                   self.open_transaction)]
@@ -58,8 +59,8 @@ class Workload:
     def _guard(self, fn) -> None:  # type: ignore[no-untyped-def]
         try:
             fn()
-        except psycopg.Error:
-            pass  # the gateway was killed
+        except psycopg.Error as e:
+            self.errors.append(e)  # the gateway was killed (anything else fails the test)
 
     def transactions(self) -> None:
         """Explicit BEGIN ... COMMIT of 10 rows each; value = transaction number."""
@@ -114,7 +115,12 @@ def test_sigkill_keeps_exactly_the_acknowledged(tmp_path: Path) -> None:
         w = Workload(d, round_no)
         for t in w.threads:
             t.start()
-        time.sleep(rng.uniform(1.5, 3.0))
+        # Let every client get going (each has something acknowledged), then kill at random.
+        deadline = time.monotonic() + 30
+        while not (w.acked[w.key("tx")] and w.acked[w.key("pipe")]) and not w.errors:
+            assert time.monotonic() < deadline, "the workload made no progress"
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0.2, 2.0))
         os.kill(d.proc.pid, signal.SIGKILL)
         d.proc.wait()
         for t in w.threads:
@@ -123,7 +129,9 @@ def test_sigkill_keeps_exactly_the_acknowledged(tmp_path: Path) -> None:
             acked[k] |= v
         for k, v in w.attempted.items():
             attempted[k] |= v
-        assert w.acked[w.key("tx")] and w.acked[w.key("pipe")], "the workload made no progress"
+        assert w.acked[w.key("tx")] and w.acked[w.key("pipe")], (
+            "the workload made no progress", w.errors)
+        assert all(isinstance(e, psycopg.OperationalError) for e in w.errors), w.errors
 
     # A restart cleans up what the kills left behind; then read the log.
     d = start_daemon(data, *OFFLINE)
