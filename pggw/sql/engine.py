@@ -119,7 +119,7 @@ class Engine:
 
     def close(self) -> None:
         """The connection is gone: whatever was not committed never happened."""
-        self.writer.rollback()
+        self.writer.close()
 
     # -- prepare -------------------------------------------------------------
     def prepare(self, sql: str, param_oids: Sequence[int] = ()) -> Prepared:

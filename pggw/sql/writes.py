@@ -9,11 +9,13 @@ the WAL's write lock is held for long, and made visible by the commit marker.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from twisted.internet.defer import Deferred, succeed
 
 from pggw.sql.engine import CopyIn, Outcome
+from pggw.sql.staging import StagingArea
 from pggw.tables.model import Op, Table
 from pggw.tables.registry import Registry
 from pggw.wal.codec import encode_chunk
@@ -144,13 +146,14 @@ class Writer:
     """The write half of a connection: parses write statements and runs their plans."""
 
     def __init__(self, *, registry: Registry, wal: Any, user: str, settings: Any,
-                 on_commit: Any = None) -> None:
+                 on_commit: Any = None, staging_dir: Path | None = None) -> None:
         self.on_commit = on_commit
         self.registry = registry
         self.wal = wal
         self.user = user
         self.settings = settings
         self.temp_tables: dict[str, Table] = {}
+        self.staging = StagingArea(staging_dir)
         self.tx = Transaction(wal, user)
         self.batch: _Batch | None = None
 
@@ -184,6 +187,20 @@ class Writer:
         self.tx.rollback()
         self.tx = Transaction(self.wal, self.user)
 
+    def close(self) -> None:
+        """The connection is gone: roll back and drop its temporary tables."""
+        self.rollback()
+        self.staging.close()
+        self.temp_tables.clear()
+
+    def store(self, table: Table, op: Op, values: dict[str, list[Any]], nrows: int
+              ) -> Deferred[None] | None:
+        """Coerced rows go to a temporary table, or into the transaction for the WAL."""
+        if table.kind == "temp":
+            self.staging.insert(table.name, table, values, nrows)
+            return None
+        return self.tx.add(table.name, op, values, nrows)
+
     def flush(self) -> Deferred[None] | None:
         """Validate and buffer the pending batch of single-row Executes (see :class:`_Batch`)."""
         batch, self.batch = self.batch, None
@@ -194,19 +211,22 @@ class Writer:
         nrows = len(batch.params)
         values, notices = self._coerce(plan, cols, batch.formats, batch.parse_oids,
                                        nrows, "row {row} of the batch")
-        return self.tx.add(plan.table.name, plan.op, values, len(next(iter(values.values())))
-                           if values else nrows)
+        return self.store(plan.table, plan.op, values, len(next(iter(values.values())))
+                          if values else nrows)
 
     def execute(self, plan: Any, params: Sequence[Any], formats: Sequence[int] = (),
                 parse_oids: Sequence[int] = ()) -> Outcome | Deferred[Outcome]:
         from pggw.sql import write as W
 
-        if getattr(plan, "temp", False) or isinstance(
-                plan, W.CreateTempTablePlan | W.DropTablePlan | W.TruncatePlan
-                | W.InsertSelectPlan):
-            raise PgError(E.FEATURE_NOT_SUPPORTED,
-                          "temporary staging tables are not supported by pggw yet: write to "
-                          "the target table directly (INSERT or COPY)")
+        if isinstance(plan, W.CreateTempTablePlan | W.DropTablePlan | W.TruncatePlan):
+            return self._temp_ddl(plan)
+        if isinstance(plan, W.InsertSelectPlan):
+            wait = self.flush()
+            if wait is not None:
+                return wait.addCallback(lambda _: self._insert_select(plan))
+            return self._insert_select(plan)
+        if isinstance(plan, W.DeletePlan) and plan.where is None:
+            return Outcome(tag=f"DELETE {self.staging.truncate(plan.table.name)}")
         if isinstance(plan, W.InsertPlan):
             if plan._single is not None and plan.param_types:
                 return self._insert_one(plan, params, formats, parse_oids)
@@ -290,8 +310,66 @@ class Writer:
         cols = plan.bind(self._texts(params, formats))
         values, notices = self._coerce(plan, cols, formats, parse_oids, plan.nrows)
         nrows = len(next(iter(values.values()))) if values else plan.nrows
-        wait = self.tx.add(plan.table.name, plan.op, values, nrows)
+        wait = self.store(plan.table, plan.op, values, nrows)
         return _after(wait, Outcome(tag=f"INSERT 0 {nrows}", notices=_notices(notices)))
+
+    # -- temporary staging tables ----------------------------------------------
+    def _temp_ddl(self, plan: Any) -> Outcome:
+        from pggw.sql import write as W
+
+        if isinstance(plan, W.CreateTempTablePlan):
+            if plan.name in self.temp_tables:
+                if plan.if_not_exists:
+                    return Outcome(tag="CREATE TABLE", notices=[PgError(
+                        "42P07", f'relation "{plan.name}" already exists, skipping',
+                        severity="NOTICE")])
+                raise PgError(E.DUPLICATE_TABLE, f'relation "{plan.name}" already exists')
+            self.staging.create(plan.name)
+            self.temp_tables[plan.name] = plan.table
+            return Outcome(tag="CREATE TABLE")
+        if isinstance(plan, W.DropTablePlan):
+            for name in plan.names:
+                self.staging.drop(name)
+                self.temp_tables.pop(name, None)
+            return Outcome(tag="DROP TABLE", notices=[PgError(
+                "00000", f'table "{n}" does not exist, skipping', severity="NOTICE")
+                for n in plan.missing])
+        for name in plan.names:
+            self.staging.truncate(name)
+        return Outcome(tag="TRUNCATE TABLE")
+
+    def _insert_select(self, plan: Any) -> Outcome | Deferred[Outcome]:
+        """``INSERT INTO t SELECT ... FROM staging``: the staged rows, validated for ``t``."""
+        from pggw.tables.coerce import check_duplicate_keys, check_required, coerce_columns
+
+        if not plan.source_temp:
+            raise PgError(E.FEATURE_NOT_SUPPORTED,
+                          "INSERT ... SELECT reads only from temporary tables in pggw")
+        if plan.table.kind != "temp":
+            check_required(plan.table, plan.columns)
+        total, notes = 0, set()
+        waits: list[Deferred[None]] = []
+        for chunk in self.staging.read(plan.source.name, plan.source, plan.source_columns):
+            n = len(chunk[0]) if chunk else 0
+            values, notices = coerce_columns(
+                plan.table, plan.columns, chunk, source="python", timezone=self.timezone,
+                first_row=total + 1)
+            notes.update(notices)
+            drop = check_duplicate_keys(plan.table, values, plan.op, first_row=total + 1)
+            if drop:
+                keep = sorted(set(range(n)) - set(drop))
+                values = {k: [v[i] for i in keep] for k, v in values.items()}
+                n = len(keep)
+            wait = self.store(plan.table, plan.op, values, n)
+            if wait is not None:
+                waits.append(wait)
+            total += n
+        out = Outcome(tag=f"INSERT 0 {total}", notices=_notices(sorted(notes)))
+        if not waits:
+            return out
+        from twisted.internet.defer import gatherResults
+
+        return gatherResults(waits, consumeErrors=True).addCallback(lambda _: out)
 
     # -- UPDATE / DELETE ---------------------------------------------------------
     def _keyed(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
@@ -354,7 +432,8 @@ class Writer:
     def _copy(self, plan: Any) -> Outcome:
         from pggw.tables.coerce import check_required
 
-        check_required(plan.table, plan.columns)
+        if plan.table.kind != "temp":
+            check_required(plan.table, plan.columns)
         sink = CopySink(self, plan)
         return Outcome(copy=CopyIn(binary=plan.format == "binary", ncols=len(plan.columns),
                                    sink=sink))
@@ -457,7 +536,7 @@ class CopySink:
             timezone=self.writer.timezone, first_row=first, where=self._where)
         self.notices.update(notices)
         self.rows += len(rows)
-        return self.writer.tx.add(self.table.name, self.plan.op, values, len(rows))
+        return self.writer.store(self.table, self.plan.op, values, len(rows))
 
     def feed(self, data: memoryview) -> Deferred[None] | None:
         return self._take(self.decoder.feed(data))
