@@ -39,6 +39,8 @@ class GatewayContext:
     database_ok: Callable[[str, str], bool]  # (user, database)
     max_message_size: int = 256 * 2**20
     connections: dict[int, PgServerProtocol] = field(default_factory=dict)
+    # None when the gateway can take writes, else a Deferred that fires when it can.
+    when_ready: Callable[[], Deferred[None] | None] = lambda: None
 
 
 class PgServerProtocol(Protocol):
@@ -191,6 +193,14 @@ class PgServerProtocol(Protocol):
                                      '"postgres"'))
             return
         self.user = ev.user
+        wait = self.ctx.when_ready()
+        if wait is not None:
+            # Just started: the WAL is still opening. Hold the session until it is.
+            self._wait(wait.addCallback(lambda _: self._start_session(ev)))
+            return
+        self._start_session(ev)
+
+    def _start_session(self, ev: S.Authenticated) -> None:
         engine = self.ctx.make_engine(ev.user, ev.database, ev.params)
         self.session = Session(engine, self._write, self._send)
         for k, v in engine.settings.startup_parameter_status():

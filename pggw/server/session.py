@@ -104,8 +104,12 @@ class Session:
     def __init__(self, engine: Engine, write: Callable[[bytes], None],
                  flush: Callable[[], None] = lambda: None) -> None:
         self.engine = engine
-        self._write = write
+        self._out = write
         self._flush = flush
+        # While Executes of a batched INSERT await validation (Outcome.batched), replies are
+        # held here, with the position of each batched row's CommandComplete in ``_marks``.
+        self._held: list[bytes] | None = None
+        self._marks: list[int] = []
         self.statements: dict[str, Prepared] = {}
         self.portals: dict[str, Portal] = {}
         self.skipping = False  # error seen in extended mode: discard until Sync
@@ -144,6 +148,32 @@ class Session:
             self.skipping = True
             return None
 
+    def _write(self, data: bytes) -> None:
+        if self._held is not None:
+            self._held.append(data)
+        else:
+            self._out(data)
+
+    def _release(self, upto: int | None = None) -> None:
+        """Send held replies (the first ``upto`` of them; None: all) and stop holding."""
+        held, self._held, self._marks = self._held, None, []
+        if held:
+            for data in held[:upto]:
+                self._out(data)
+
+    def _settle(self) -> bool:
+        """Validate a pending batch; on a bad row, answer for the rows before it, then fail."""
+        if self._held is None:
+            return True
+        try:
+            self.engine.settle()
+        except PgError as e:
+            self._error(e)
+            self.skipping = True
+            return False
+        self._release()
+        return True
+
     def _extended_failure(self, failure: Any) -> None:
         err = failure.value
         if not isinstance(err, PgError):
@@ -153,6 +183,10 @@ class Session:
         self.skipping = True
 
     def _error(self, err: PgError) -> None:
+        if self._held is not None:
+            row = getattr(err, "batch_row", None)
+            marks = self._marks
+            self._release(marks[row] if row is not None and row < len(marks) else None)
         self._write(B.error_response(err))
         if err.severity != "FATAL":
             self.engine.fail()
@@ -226,6 +260,8 @@ class Session:
             # Re-executing a completed portal returns no more rows.
             self._write(B.command_complete(portal.tag))
             return None
+        if self._held is not None and portal.statement.kind != "write" and not self._settle():
+            return None
         result = self.engine.execute(portal.statement, portal.params, portal.param_formats)
         if isinstance(result, Deferred):
             return result.addCallback(self._executed, portal, msg.max_rows)
@@ -233,6 +269,17 @@ class Session:
         return None
 
     def _executed(self, out: Outcome, portal: Portal, max_rows: int) -> None:
+        if out.batched:
+            if self._held is None:
+                self._held = []
+            self._marks.append(len(self._held))
+            self._held.append(_command_complete(out.tag))
+            portal.done = True
+            portal.tag = out.tag
+            return
+        if self._held is not None:
+            # The writer validated the pending batch on its way to this statement.
+            self._release()
         self._notices(out)
         if out.empty:
             portal.done = True
@@ -277,6 +324,7 @@ class Session:
         self._write(B.close_complete())
 
     def _flush_msg(self, body: memoryview) -> None:
+        self._settle()
         self._flush()
 
     _extended: dict[int, Callable[[Session, memoryview], Deferred[None] | None]] = {
@@ -298,6 +346,9 @@ class Session:
             raise PgError(E.INVALID_CURSOR_NAME, f'portal "{name}" does not exist') from None
 
     def _sync(self) -> Deferred[None] | None:
+        if not self.skipping:
+            self._settle()
+        self._held, self._marks = None, []
         self.skipping = False
         d = self._end_transaction()
         if d is None:
@@ -333,6 +384,11 @@ class Session:
     # -- simple query --------------------------------------------------------
     def _query(self, sql: str) -> Deferred[None] | None:
         from pggw.sql.lexer import split_statements
+
+        if not self._settle():
+            self.skipping = False
+            self.ready()
+            return None
 
         self.statements.pop("", None)
         self.portals.pop("", None)

@@ -61,6 +61,9 @@ class Outcome:
     parameter_status: list[tuple[str, str]] = field(default_factory=list)
     copy: CopyIn | None = None
     empty: bool = False  # EmptyQueryResponse
+    # The row was only queued for validation with the rows after it (see writes._Batch):
+    # its CommandComplete must be held until the batch is settled.
+    batched: bool = False
 
 
 _TX_TAGS = {
@@ -116,6 +119,10 @@ class Engine:
         if self.in_block:
             return None
         return self.writer.commit()
+
+    def settle(self) -> None:
+        """Validate queued batch rows now; a PgError carries ``batch_row``, the bad row."""
+        self.writer.flush()
 
     def close(self) -> None:
         """The connection is gone: whatever was not committed never happened."""

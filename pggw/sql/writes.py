@@ -209,10 +209,24 @@ class Writer:
         plan = batch.plan
         cols = plan.bind_many(batch.params)
         nrows = len(batch.params)
-        values, notices = self._coerce(plan, cols, batch.formats, batch.parse_oids,
-                                       nrows, "row {row} of the batch")
+        try:
+            values, notices = self._coerce(plan, cols, batch.formats, batch.parse_oids, nrows)
+        except PgError as err:
+            err.batch_row = self._first_bad_row(batch)  # type: ignore[attr-defined]
+            raise
         return self.store(plan.table, plan.op, values, len(next(iter(values.values())))
                           if values else nrows)
+
+    def _first_bad_row(self, batch: _Batch) -> int:
+        """Which Execute of a failed batch was at fault (rows checked one by one)."""
+        plan = batch.plan
+        for i in range(len(batch.params)):
+            try:
+                self._coerce(plan, plan.bind_many(batch.params[: i + 1]), batch.formats,
+                             batch.parse_oids, i + 1)
+            except PgError:
+                return i
+        return len(batch.params) - 1
 
     def execute(self, plan: Any, params: Sequence[Any], formats: Sequence[int] = (),
                 parse_oids: Sequence[int] = ()) -> Outcome | Deferred[Outcome]:
@@ -458,7 +472,7 @@ def _key_view(table: Table) -> Table:
 # Executes of one prepared single-row INSERT are validated together, at the next Sync
 # or every this many rows: one column-wise pass instead of one per row.
 BATCH_ROWS = 5000
-_INSERTED_ONE = Outcome(tag="INSERT 0 1")  # shared: nobody mutates an Outcome
+_INSERTED_ONE = Outcome(tag="INSERT 0 1", batched=True)  # shared: nobody mutates it
 
 
 class _Batch:

@@ -27,8 +27,8 @@ def conn(wal_gateway: Daemon) -> Iterator[psycopg.Connection]:
 def test_insert_literals(conn: psycopg.Connection, wal: WalReader) -> None:
     mark = wal.mark()
     cur = conn.execute(
-        "INSERT INTO public.assets (external_id, \"name\", description, metadata, parent_external_id,"
-        " labels, data_set_id) VALUES"
+        "INSERT INTO public.assets (external_id, \"name\", description, metadata,"
+        " parent_external_id, labels, data_set_id) VALUES"
         " ('pg3-lit-1', 'Pump ''A''', NULL, '{\"site\": \"oslo\", \"n\": \"1\"}', DEFAULT,"
         "  '{l1,l2}', 42),"
         " ('pg3-lit-2', E'tab\\there', 'd', '{}'::jsonb, 'pg3-lit-1', ARRAY['x'], NULL)")
@@ -77,7 +77,7 @@ def test_insert_params(conn: psycopg.Connection, wal: WalReader) -> None:
                 ("pg3-ts-1", "Temperature", True, False, Json({"unit": "C"})))
     # Explicit casts on parameters and a literal mixed in.
     cur.execute("INSERT INTO double_datapoints (external_id, timestamp, value)"
-                " VALUES ($1::varchar, $2::timestamptz, 3.25)".replace("$1", "%s").replace("$2", "%s"),
+                " VALUES (%s::varchar, %s::timestamptz, 3.25)",
                 ("pg3-ts-1", "2024-01-01T00:00:00.5Z"))
     cur.execute("INSERT INTO double_datapoints (id, timestamp, value) VALUES (%s, %s, %s)",
                 (123, T0, -1e99))
@@ -260,7 +260,7 @@ def test_transaction_rollback(wal_gateway: Daemon, wal: WalReader) -> None:
     with psycopg.connect(wal_gateway.dsn, autocommit=True) as c2:
         c2.execute("INSERT INTO assets (external_id, name) VALUES ('pg3-after-drop', 'kept')")
     assert wal.rows(mark) == [{"external_id": "pg3-after-drop", "name": "kept"}]
-    assert wal.staged() == 0
+    wal.assert_no_staged()
 
 
 def test_on_conflict(conn: psycopg.Connection, wal: WalReader) -> None:
@@ -346,3 +346,81 @@ def test_datapoint_range_delete(conn: psycopg.Connection, wal: WalReader) -> Non
     assert (row.get("_range_begin"), row.get("_range_end")) in [(t0, t0 + 1), (None, None)]
     if row.get("_range_begin") is None:
         assert row["timestamp"] == t0
+
+
+def test_large_transaction_staged_in_order(wal_gateway: Daemon, wal: WalReader) -> None:
+    """A transaction larger than a staging chunk: all rows, one commit, in write order."""
+    mark = wal.mark()
+    n = 45_000
+    with psycopg.connect(wal_gateway.dsn) as c:
+        c.execute("INSERT INTO assets (external_id, name) VALUES ('pg3-big-root', 'root')")
+        with c.cursor().copy("COPY double_datapoints (external_id, timestamp, value)"
+                             " FROM STDIN") as cp:
+            for i in range(n):
+                cp.write_row(("pg3-big", T0 + timedelta(milliseconds=i), float(i)))
+        c.execute("INSERT INTO assets (external_id, name, parent_external_id)"
+                  " VALUES ('pg3-big-child', 'child', 'pg3-big-root')")
+        assert wal.since(mark) == []  # staged chunks are invisible until COMMIT
+        c.commit()
+    (tx,) = wal.transactions(mark)
+    assert len(tx) >= 3
+    assert tx[0].table == "assets" and tx[0].rows()[0]["external_id"] == "pg3-big-root"
+    assert tx[-1].table == "assets" and tx[-1].rows()[0]["external_id"] == "pg3-big-child"
+    t0 = ms(T0.isoformat())
+    dps = [row for r in tx if r.table == "double_datapoints" for row in r.rows()]
+    assert dps == [{"external_id": "pg3-big", "timestamp": t0 + i, "value": float(i)}
+                   for i in range(n)]
+    wal.assert_no_staged()
+
+
+def test_session_timezone_and_truncation_notice(wal_gateway: Daemon, wal: WalReader) -> None:
+    mark = wal.mark()
+    with psycopg.connect(wal_gateway.dsn, autocommit=True) as c:
+        notices: list[tuple[str | None, str | None]] = []
+        c.add_notice_handler(lambda n: notices.append((n.sqlstate, n.message_primary)))
+        c.execute("SET TimeZone = 'Europe/Oslo'")
+        cur = c.execute("INSERT INTO double_datapoints (external_id, timestamp, value) VALUES"
+                        " ('pg3-tz', '2024-06-01 12:00:00', 1),"
+                        " ('pg3-tz', '2024-06-01 12:00:00.123456', 2),"
+                        " ('pg3-tz', '2024-06-01 12:00:00.999999+00', 3)")
+        assert cur.statusmessage == "INSERT 0 3"
+        # One NOTICE per statement, however many values were truncated.
+        assert len(notices) == 1 and notices[0][0] == "00000", notices
+        assert "truncated to milliseconds" in (notices[0][1] or "")
+        c.execute("RESET TimeZone")
+        c.execute("INSERT INTO double_datapoints (external_id, timestamp, value)"
+                  " VALUES ('pg3-tz', '2024-06-01 12:00:00', 4)")
+    t = ms("2024-06-01T10:00:00Z")  # 12:00 in Oslo (CEST, +02)
+    assert wal.rows(mark) == [
+        {"external_id": "pg3-tz", "timestamp": t, "value": 1.0},
+        {"external_id": "pg3-tz", "timestamp": t + 123, "value": 2.0},
+        {"external_id": "pg3-tz", "timestamp": ms("2024-06-01T12:00:00.999Z"), "value": 3.0},
+        {"external_id": "pg3-tz", "timestamp": ms("2024-06-01T12:00:00Z"), "value": 4.0},
+    ]
+
+
+def test_upsert_executemany_and_big_parameterised_insert(conn: psycopg.Connection,
+                                                         wal: WalReader) -> None:
+    mark = wal.mark()
+    with conn.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO assets (external_id, name, description) VALUES (%s, %s, %s)"
+            " ON CONFLICT (external_id) DO UPDATE SET name = EXCLUDED.name,"
+            " description = EXCLUDED.description",
+            [("pg3-upm-1", "a", None), ("pg3-upm-2", "b", "d")])
+    # ADF "Bulk insert": one multi-row INSERT with ~30000 parameters.
+    n = 10_000
+    params: list[object] = []
+    for i in range(n):
+        params += ["pg3-bulk", T0 + timedelta(seconds=i), float(i)]
+    cur = conn.execute("INSERT INTO double_datapoints (external_id, timestamp, value) VALUES "
+                       + ",".join(["(%s, %s, %s)"] * n), params)
+    assert cur.statusmessage == f"INSERT 0 {n}"
+    recs = wal.since(mark)
+    assert [(r.table, r.op, r.nrows) for r in recs] == [
+        ("assets", "upsert", 2), ("double_datapoints", "insert", n)]
+    assert recs[0].rows() == [{"external_id": "pg3-upm-1", "name": "a", "description": None},
+                              {"external_id": "pg3-upm-2", "name": "b", "description": "d"}]
+    t0 = ms(T0.isoformat())
+    assert recs[1].rows() == [{"external_id": "pg3-bulk", "timestamp": t0 + 1000 * i,
+                               "value": float(i)} for i in range(n)]

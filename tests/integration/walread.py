@@ -112,8 +112,16 @@ class WalReader:
         return list(groups.values())
 
     def assert_nothing_since(self, mark: int) -> None:
+        """No commit after ``mark``, and no staged chunk left (a failed transaction's
+        staged chunks are deleted by the WAL's writer thread just after the error)."""
         assert self.since(mark) == [], self.summary(mark)
-        assert self.staged() == 0
+        self.assert_no_staged()
+
+    def assert_no_staged(self, timeout: float = 5) -> None:
+        deadline = time.monotonic() + timeout
+        while self.staged():
+            assert time.monotonic() < deadline, f"{self.staged()} staged chunks left"
+            time.sleep(0.02)
 
 
 def ms(iso: str) -> int:
