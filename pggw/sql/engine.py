@@ -23,6 +23,18 @@ from pggw.wire.errors import PgError
 _FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/|\()*([A-Za-z_]+)", re.S)
 
 
+_TIME = re.compile(r"\s*([\d.]+)\s*(us|ms|s|min|h|d)?\s*$", re.I)
+_UNIT_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _seconds(value: str) -> float:
+    """A time setting as PostgreSQL shows it (``5s``, ``250ms``, ``0``) in seconds."""
+    m = _TIME.match(value)
+    if m is None:
+        return 0.0
+    return float(m.group(1)) * _UNIT_S[(m.group(2) or "ms").lower()]
+
+
 def first_keyword(sql: str) -> str:
     m = _FIRST_WORD.match(sql)
     return m.group(1).upper() if m else ""
@@ -66,6 +78,10 @@ class Outcome:
     batched: bool = False
 
 
+# SQLSTATEs of our own (class "PG" is not used by PostgreSQL) for --ack cdf and wait_uploaded.
+ACK_TIMEOUT = "PGW01"
+ACK_REJECTED = "PGW02"
+
 _TX_TAGS = {
     "BEGIN": "BEGIN", "START": "BEGIN", "COMMIT": "COMMIT", "END": "COMMIT",
     "ROLLBACK": "ROLLBACK", "ABORT": "ROLLBACK", "SAVEPOINT": "SAVEPOINT", "RELEASE": "RELEASE",
@@ -90,7 +106,9 @@ class Engine:
         settings: Any,  # pggw.sql.settings.Settings
         writer: Any,  # pggw.sql.writes.Writer (write plans + transaction)
         on_discard: Callable[[], None] = lambda: None,
+        services: Any = None,  # the Gateway: uploader and WAL, for schema pggw
     ) -> None:
+        self.services = services
         self.user = user
         self.database = database
         self.catalog = catalog
@@ -98,6 +116,7 @@ class Engine:
         self.writer = writer
         self.on_discard = on_discard
         self.in_block = False  # inside BEGIN ... COMMIT
+        self._barrier = 0  # pggw.wait_uploaded() reports rejections after this commit seq
         self.failed = False  # the transaction block failed: 25P02 until it ends
 
     # -- transaction status -------------------------------------------------
@@ -118,7 +137,15 @@ class Engine:
         """Sync or end of a simple Query: commit the implicit transaction if there is one."""
         if self.in_block:
             return None
-        return self.writer.commit()
+        return self._acknowledged(self.writer.commit())
+
+    def _acknowledged(self, commit: Deferred[Any] | None) -> Deferred[Any] | None:
+        """With ``pggw.ack = cdf``, a commit is acknowledged once CDF accepted its rows."""
+        if commit is None or self.settings.get("pggw.ack") != "cdf":
+            return commit
+        timeout = _seconds(self.settings.get("pggw.ack_timeout")) or None
+        return commit.addCallback(
+            lambda seq: Deferred.fromCoroutine(self.wait_uploaded(timeout, seq or None)))
 
     def settle(self) -> None:
         """Validate queued batch rows now; a PgError carries ``batch_row``, the bad row."""
@@ -152,10 +179,32 @@ class Engine:
                 reported = [g or t for g, t in zip(given, types, strict=False)]
                 return Prepared(sql, "write", param_oids=reported, plan=plan,
                                 parse_oids=given)
-        if word in _QUERY_WORDS or word == "EXPLAIN" and False:
+        if word == "SELECT":
+            from pggw.sql.status import CALL
+
+            call = CALL.match(sql)
+            if call is not None:
+                return self._prepare_call(sql, call.group(1).lower(), call.group(2))
+        if word in _QUERY_WORDS:
             oids, cols = self.catalog.describe(sql, list(param_oids))
             return Prepared(sql, "query", param_oids=list(oids), columns=cols)
         raise PgError(E.FEATURE_NOT_SUPPORTED, f"{word} statements are not supported by pggw")
+
+    def _prepare_call(self, sql: str, fn: str, arg: str) -> Prepared:
+        """``SELECT pggw.retry_rejected(id)`` and friends: one function, one row."""
+        if arg.startswith("$"):
+            oids = [701 if fn == "wait_uploaded" else 20]
+        else:
+            oids = []
+            if arg and arg.upper() != "NULL":
+                try:
+                    float(arg)
+                except ValueError:
+                    raise PgError(E.INVALID_TEXT_REPRESENTATION,
+                                  f"pggw.{fn}() takes a number, not {arg!r}") from None
+        rtype = 16 if fn == "wait_uploaded" else 20
+        return Prepared(sql, "call", param_oids=oids, columns=[ResultColumn(fn, rtype)],
+                        plan=(fn, arg))
 
     def _prepare_tx(self, sql: str, word: str) -> Prepared:
         upper = " ".join(sql.upper().split())
@@ -203,12 +252,79 @@ class Engine:
         if kind == "settings":
             return self._execute_settings(prep)
         if kind == "query":
+            from pggw.sql.status import views_read
+
+            views = views_read(prep.sql)
+            if views and self.services is not None:
+                return Deferred.fromCoroutine(self._query_status(prep, list(params), views))
             res: Result = self.catalog.query(prep.sql, list(params))
             return Outcome(tag=res.tag, columns=res.columns, rows=res.rows)
+        if kind == "call":
+            return Deferred.fromCoroutine(self._call(prep, list(params)))
         if kind == "write":
             return self.writer.execute(  # type: ignore[no-any-return]
                 prep.plan, params, formats, prep.parse_oids)
         raise PgError(E.FEATURE_NOT_SUPPORTED, f"cannot execute {prep.sql[:40]!r}")
+
+    async def _query_status(self, prep: Prepared, params: list[Any], views: set[str]
+                            ) -> Outcome:
+        from pggw.sql.status import fetch_rows
+
+        rows = await fetch_rows(self.services, self.user, views)
+        self.catalog.row_sources = {name: (lambda r=r: r) for name, r in rows.items()}
+        try:
+            res: Result = self.catalog.query(prep.sql, params)
+        finally:
+            self.catalog.row_sources = {}
+        return Outcome(tag=res.tag, columns=res.columns, rows=res.rows)
+
+    async def _call(self, prep: Prepared, params: list[Any]) -> Outcome:
+        from pggw.ops import views
+
+        fn, arg = prep.plan
+        value: Any = params[0] if arg.startswith("$") else (
+            None if not arg or arg.upper() == "NULL" else float(arg))
+        if self.services is None:
+            raise PgError(E.FEATURE_NOT_SUPPORTED, f"pggw.{fn}() needs the gateway")
+        if fn == "wait_uploaded":
+            await self.wait_uploaded(None if value is None else float(value))
+            result: Any = True
+        else:
+            target = None if value is None else int(value)
+            action = views.retry_rejected if fn == "retry_rejected" else views.discard_rejected
+            result = await action(self.services, self.user, target)
+            if fn == "retry_rejected" and self.services.uploader is not None:
+                self.services.uploader.wake()
+        return Outcome(tag="SELECT 1", columns=prep.columns, rows=[(result,)])
+
+    async def wait_uploaded(self, timeout: float | None, seq: int | None = None) -> None:
+        """Until CDF has taken this user's committed rows: those of commit ``seq`` (for
+        ``--ack cdf``), or all of them (``pggw.wait_uploaded``).
+
+        Raises PgError ``PGW01`` on timeout (the rows stay safely queued) and
+        ``PGW02`` when CDF rejected some of them (see ``pggw.rejected``).
+        """
+        from pggw.upload.uploader import UploadRejected
+
+        uploader = getattr(self.services, "uploader", None)
+        if uploader is None:
+            raise PgError(E.FEATURE_NOT_SUPPORTED, "no uploader is running in this gateway")
+        after = seq - 1 if seq is not None else self._barrier
+        try:
+            await uploader.wait_uploaded(self.user, seq, timeout, after_seq=after)
+        except TimeoutError:
+            raise PgError(ACK_TIMEOUT, f"rows not yet accepted by CDF after {timeout:g} s; they "
+                          "are safely queued in the gateway and will still be uploaded",
+                          hint="SELECT * FROM pggw.backlog shows where they are") from None
+        except UploadRejected as e:
+            first = e.errors[0] if e.errors else {}
+            raise PgError(ACK_REJECTED, f"CDF rejected {len(e.errors)} part(s) of your rows; "
+                          "the rows CDF accepted stay in CDF",
+                          detail=str(first.get("error") or first)[:500] if first else None,
+                          hint="SELECT * FROM pggw.rejected shows CDF's errors") from None
+        finally:
+            if seq is None:
+                self._barrier = max(self._barrier, self.writer.last_seq)
 
     def _execute_tx(self, prep: Prepared) -> Outcome | Deferred[Outcome]:
         what = prep.plan
@@ -253,7 +369,7 @@ class Engine:
             return Outcome(tag="ROLLBACK")
         self.in_block = False
         self.settings.end_transaction(True)
-        d = self.writer.commit()
+        d = self._acknowledged(self.writer.commit())
         if d is None:
             return Outcome(tag="COMMIT")
 

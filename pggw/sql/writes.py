@@ -156,6 +156,7 @@ class Writer:
         self.staging = StagingArea(staging_dir)
         self.tx = Transaction(wal, user)
         self.batch: _Batch | None = None
+        self.last_seq = 0  # the WAL seq of this session's last commit
 
     @property
     def timezone(self) -> str:
@@ -179,7 +180,14 @@ class Writer:
         self.tx = Transaction(self.wal, self.user)
         d = tx.commit()
         if d is not None and self.on_commit is not None:
-            d.addCallback(self.on_commit)
+            on_commit = self.on_commit
+
+            def committed(seq: int) -> int:
+                self.last_seq = max(self.last_seq, seq or 0)
+                on_commit(seq)
+                return seq
+
+            d.addCallback(committed)
         return d
 
     def rollback(self) -> None:

@@ -272,17 +272,20 @@ class CatalogDB:
         for c in t.columns:
             cols.append((c.name, c.type.name, c.atttypmod))
         sqlite_name = f"{t.schema}__{t.name}"
+        relkind = "v" if t.kind == "sqlview" else "r"  # pggw.backlog and friends are views
         self.relations[(t.schema, t.name)] = Relation(t.schema, t.name, sqlite_name, cols, t.oid,
-                                                      "r", data_table=t)
+                                                      relkind, data_table=t)
         self.class_names[t.oid] = (t.schema, t.name)
         self.class_namespace[t.oid] = ns
         has_index = bool(t.key)
         row_type, array_type = t.oid + 2, t.oid + 3
         sink.add("pg_class", oid=t.oid, relname=t.name, relnamespace=ns, reltype=row_type,
-                 reloftype=0, relowner=USER_ROLE_OID, relam=HEAP_AM, relfilenode=t.oid,
+                 reloftype=0, relowner=USER_ROLE_OID, relam=HEAP_AM if relkind == "r" else 0,
+                 relfilenode=t.oid if relkind == "r" else 0,
                  reltablespace=0, relpages=0, reltuples=-1.0, relallvisible=0, reltoastrelid=0,
-                 relhasindex=has_index, relisshared=False, relpersistence="p", relkind="r",
-                 relnatts=len(t.columns), relchecks=0, relhasrules=False, relhastriggers=False,
+                 relhasindex=has_index, relisshared=False, relpersistence="p", relkind=relkind,
+                 relnatts=len(t.columns), relchecks=0, relhasrules=relkind == "v",
+                 relhastriggers=False,
                  relhassubclass=False, relrowsecurity=False, relforcerowsecurity=False,
                  relispopulated=True, relreplident="d", relispartition=False, relrewrite=0,
                  relfrozenxid=0, relminmxid=0)
