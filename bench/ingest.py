@@ -163,7 +163,8 @@ def rss_run(dsn: str, pid: int, n: int) -> float:
             step = 100_000
             for off in range(0, n, step):
                 lines = "".join(
-                    f"bench-ts-{i % SERIES}\t{(BASE + dt.timedelta(milliseconds=10**9 + i)).isoformat()}\t{i * 0.5}\n"
+                    f"bench-ts-{i % SERIES}\t"
+                    f"{(BASE + dt.timedelta(milliseconds=10**9 + i)).isoformat()}\t{i * 0.5}\n"
                     for i in range(off, min(n, off + step)))
                 cp.write(lines)
         c.commit()
@@ -217,7 +218,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for label, n, r_gw, r_pg, ratio, target in results:
         print(f"| {label} | {n:,} | {r_gw:,.0f} | {r_pg:,.0f} | {ratio:.2f} | ≥ {target} |")
-    print(f"\n{os.cpu_count()} cores; {Path('/proc/cpuinfo').read_text().split('model name')[1].split(':')[1].splitlines()[0].strip()}")
+    cpu = Path("/proc/cpuinfo").read_text().split("model name")[1].split(":")[1].splitlines()[0]
+    print(f"\n{os.cpu_count()} cores; {cpu.strip()}")
 
 
 if __name__ == "__main__":

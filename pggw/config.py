@@ -58,14 +58,15 @@ class Options(usage.Options):
     ]
     optParameters = [
         ["pg-endpoint", None, Config.pg_endpoint, "PostgreSQL listener (Twisted endpoint string)."],
-        ["http-endpoint", None, Config.http_endpoint, "HTTP listener: management API, metrics, health."],
+        ["http-endpoint", None, Config.http_endpoint, "HTTP listener: API, metrics, health."],
         ["data-dir", None, str(Config.data_dir), "Directory for the WAL, users and certificates."],
-        ["tls-cert", None, None, "PEM certificate (default: self-signed, generated in the data dir)."],
+        ["tls-cert", None, None, "PEM certificate (default: self-signed, in the data dir)."],
         ["tls-key", None, None, "PEM private key for --tls-cert."],
         ["auth", None, Config.auth, "Password authentication: scram, md5 or password."],
-        ["max-message-size", None, str(Config.max_message_size), "Largest protocol message in bytes."],
+        ["max-message-size", None, str(Config.max_message_size),
+         "Largest protocol message in bytes."],
         ["wal-max-bytes", None, None, "WAL quota in bytes (default: a fraction of free disk)."],
-        ["ack", None, Config.ack, "Acknowledge at 'wal' (fsynced locally) or 'cdf' (accepted by CDF)."],
+        ["ack", None, Config.ack, "Ack at 'wal' (fsynced locally) or 'cdf' (in CDF)."],
         ["public-host", None, None, "Host name handed out by the credentials API."],
         ["log-format", None, Config.log_format, "Log format: text or json."],
         ["cdf-url", None, None, "CDF base URL (default: start the embedded emulator)."],
@@ -79,7 +80,7 @@ class Options(usage.Options):
     ]
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._given: set[str] = set()
 
     def opt_version(self) -> None:
@@ -104,14 +105,14 @@ class Options(usage.Options):
 
         argv = list(sys.argv[1:] if options is None else options)
         self._given = self._flags_given(argv)
-        super().parseOptions(argv)
+        super().parseOptions(argv)  # type: ignore[no-untyped-call]
 
     def postOptions(self) -> None:  # noqa: N802
-        for name, _short, _default, _doc in self.optParameters:
-            if name not in self._given and env_name(name) in os.environ:
+        for name, *_ in self.optParameters:
+            if name and name not in self._given and env_name(name) in os.environ:
                 self[name] = os.environ[env_name(name)]
-        for name, _short, _doc in self.optFlags:
-            if name not in self._given and env_name(name) in os.environ:
+        for name, *_ in self.optFlags:
+            if name and name not in self._given and env_name(name) in os.environ:
                 self[name] = os.environ[env_name(name)].lower() in ("1", "true", "yes", "on")
         if self["auth"] not in AUTH_METHODS:
             raise usage.UsageError(f"--auth must be one of {', '.join(AUTH_METHODS)}")

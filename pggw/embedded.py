@@ -87,7 +87,7 @@ class EmbeddedEmulator(Service):
             log.error("embedded CDF emulator exited: {reason}", reason=reason.value)
 
     def startService(self) -> None:  # noqa: N802
-        super().startService()
+        super().startService()  # type: ignore[no-untyped-call]
         from twisted.internet import reactor as default_reactor
 
         reactor = self.reactor or default_reactor
@@ -98,7 +98,7 @@ class EmbeddedEmulator(Service):
                                             env=dict(os.environ))
 
     def stopService(self) -> Deferred[None] | None:  # noqa: N802
-        super().stopService()
+        super().stopService()  # type: ignore[no-untyped-call]
         if self.process is None:
             return None
         self._stopped = Deferred()

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 
 

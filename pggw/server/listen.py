@@ -36,7 +36,8 @@ class Listener(Service):
 
         reactor = self.reactor or default_reactor
         try:
-            endpoint = endpoints.serverFromString(reactor, self.description)
+            endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
+                reactor, self.description)
         except (ValueError, KeyError) as e:
             raise ListenError(f"pggw: --{self.option} {self.description!r} is not a valid "
                               f"endpoint: {e}") from None
@@ -47,7 +48,7 @@ class Listener(Service):
             raise ListenError(f"pggw: --{self.option} {self.description}: listen did not finish")
         if isinstance(result[0], IListeningPort) or hasattr(result[0], "getHost"):
             self.port = result[0]
-            host = self.port.getHost()  # type: ignore[union-attr]
+            host = self.port.getHost()
             log.info("listening for {option} on {host}", option=self.option, host=host)
             return
         failure = result[0]
@@ -62,13 +63,13 @@ class Listener(Service):
         raise ListenError(msg)
 
     def startService(self) -> None:  # noqa: N802
-        super().startService()
+        super().startService()  # type: ignore[no-untyped-call]
         if self.port is None:
             self.privilegedStartService()
 
     def stopService(self) -> Deferred[None] | None:  # noqa: N802
-        super().stopService()
+        super().stopService()  # type: ignore[no-untyped-call]
         if self.port is not None:
             port, self.port = self.port, None
-            return port.stopListening()  # type: ignore[return-value]
+            return port.stopListening()
         return None

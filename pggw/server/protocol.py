@@ -67,7 +67,7 @@ class PgServerProtocol(Protocol):
     def connectionMade(self) -> None:  # noqa: N802
         # Replies are written whole; Nagle's algorithm would hold them for the peer's delayed ACK.
         if hasattr(self.transport, "setTcpNoDelay"):
-            self.transport.setTcpNoDelay(True)
+            self.transport.setTcpNoDelay(True)  # type: ignore[union-attr]
         self.pid = secrets.randbelow(2**31 - 1) + 1
         while self.pid in self.ctx.connections:
             self.pid = secrets.randbelow(2**31 - 1) + 1
@@ -224,7 +224,7 @@ class PgServerFactory(Factory):
     def __init__(self, ctx: GatewayContext) -> None:
         self.ctx = ctx
 
-    def buildProtocol(self, addr: interfaces.IAddress) -> PgServerProtocol:  # noqa: N802
+    def buildProtocol(self, addr: interfaces.IAddress | None) -> PgServerProtocol:  # noqa: N802
         p = PgServerProtocol(self.ctx)
         p.factory = self
         return p

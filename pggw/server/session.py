@@ -84,13 +84,9 @@ def row_description(columns: Sequence[ResultColumn], formats: Sequence[int]) -> 
 
 def encode_rows(columns: Sequence[ResultColumn], formats: Sequence[int],
                 rows: Sequence[Sequence[Any]]) -> list[bytes]:
-    encoders: list[Callable[[Any], bytes]] = []
-    for c, f in zip(columns, formats, strict=True):
-        oid = c.type_oid
-        if f:
-            encoders.append(lambda v, oid=oid: codecs.encode_binary(oid, v))
-        else:
-            encoders.append(lambda v, oid=oid: codecs.encode_text(oid, v))
+    encoders: list[Callable[[Any], bytes]] = [
+        codecs.binary_encoder(c.type_oid) if f else codecs.text_encoder(c.type_oid)
+        for c, f in zip(columns, formats, strict=True)]
     out = []
     for row in rows:
         out.append(B.data_row([None if v is None else enc(v)
@@ -416,34 +412,22 @@ class Session:
             except PgError as e:
                 return self._simple_failed(e)
             if isinstance(out, Deferred):
-                d: Deferred[None] = Deferred()
-
-                def resumed(o: Outcome, prep: Prepared = prep) -> None:
-                    nxt = self._simple_result(prep, o)
-                    if nxt is None:
-                        d.callback(None)
-                    else:
-                        nxt.chainDeferred(d)
-
-                def failed(f: Any) -> None:
-                    err = f.value if isinstance(f.value, PgError) else PgError(
-                        E.INTERNAL_ERROR, f"internal error: {f.value}")
-                    if not isinstance(f.value, PgError):
-                        log.failure("statement failed", f)
-                    nxt = self._simple_failed(err)
-                    if nxt is None:
-                        d.callback(None)
-                    else:
-                        nxt.chainDeferred(d)
-
-                out.addCallbacks(resumed, failed)
-                return d
+                # Continue with the rest of the Query once this statement is done.
+                return out.addCallbacks(functools.partial(self._simple_result, prep),
+                                        self._simple_error)
             if out.copy is not None:
                 self._notices(out)
                 self._start_copy(out, extended=False)
                 return None
             self._emit_simple(prep, out)
         return self._finish_simple()
+
+    def _simple_error(self, failure: Any) -> Deferred[None] | None:
+        err = failure.value
+        if not isinstance(err, PgError):
+            log.failure("statement failed", failure)
+            err = PgError(E.INTERNAL_ERROR, f"internal error: {err}")
+        return self._simple_failed(err)
 
     def _simple_result(self, prep: Prepared, out: Outcome) -> Deferred[None] | None:
         if out.copy is not None:

@@ -14,7 +14,7 @@ from twisted.internet import ssl
 
 
 def ensure_self_signed(data_dir: Path, hostname: str = "localhost") -> tuple[Path, Path]:
-    """Create ``server.crt``/``server.key`` in ``data_dir`` unless they exist; return their paths."""
+    """Create ``server.crt``/``server.key`` in ``data_dir`` unless they exist; return both."""
     cert_path, key_path = data_dir / "server.crt", data_dir / "server.key"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
@@ -51,7 +51,8 @@ def ensure_self_signed(data_dir: Path, hostname: str = "localhost") -> tuple[Pat
 
 def server_context(cert_path: Path, key_path: Path) -> ssl.CertificateOptions:
     """A TLS context that offers ALPN ``postgresql`` (libpq 17+ insists on it)."""
-    cert = ssl.PrivateCertificate.loadPEM(cert_path.read_bytes() + b"\n" + key_path.read_bytes())
+    pem = cert_path.read_bytes() + b"\n" + key_path.read_bytes()
+    cert = ssl.PrivateCertificate.loadPEM(pem)  # type: ignore[no-untyped-call]
     return ssl.CertificateOptions(
         privateKey=cert.privateKey.original,
         certificate=cert.original,

@@ -75,7 +75,7 @@ class Transaction:
             target.extend(values)
         count[0] += nrows
         if count[0] >= CHUNK_ROWS:
-            return self._stage(gid)
+            return self._stage(gid)  # type: ignore[arg-type]
         return None
 
     def _chunk(self, gid: int) -> tuple[str, str, bytes, int]:
@@ -131,7 +131,7 @@ class Transaction:
             return f
 
         d.addErrback(unwrap)
-        return d
+        return d  # type: ignore[return-value]
 
     def rollback(self) -> None:
         self.groups.clear()
@@ -187,7 +187,7 @@ class Writer:
                 on_commit(seq)
                 return seq
 
-            d.addCallback(committed)
+            d.addCallback(committed)  # type: ignore[call-overload]
         return d
 
     def rollback(self) -> None:
@@ -499,7 +499,7 @@ class _Batch:
         self.plan = plan
         self.formats = formats
         self.parse_oids = parse_oids
-        self.params: list[list[Any]] = []
+        self.params: list[Sequence[Any]] = []
 
 
 def _notices(texts: Sequence[str]) -> list[PgError]:

@@ -88,11 +88,10 @@ class Workload:
     def copy_forever(self) -> None:
         """A COPY that is still streaming when the gateway dies: nothing of it may survive."""
         x = self.key("copy")
-        with psycopg.connect(self.dsn) as c, c.cursor() as cur:
-            with cur.copy("COPY double_datapoints (external_id, timestamp, value) "
-                          "FROM STDIN") as cp:
-                for k in range(10**9):
-                    cp.write_row((x, BASE + dt.timedelta(milliseconds=k), 1.0))
+        sql = "COPY double_datapoints (external_id, timestamp, value) FROM STDIN"
+        with psycopg.connect(self.dsn) as c, c.cursor() as cur, cur.copy(sql) as cp:
+            for k in range(10**9):
+                cp.write_row((x, BASE + dt.timedelta(milliseconds=k), 1.0))
 
     def open_transaction(self) -> None:
         """A transaction that never commits."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -80,8 +79,8 @@ def test_temp_tables_end_with_the_connection(offline: Daemon) -> None:
     dsn = offline.dsn + " sslmode=disable"
     with psycopg.connect(dsn, autocommit=True) as c:
         c.execute("CREATE TEMP TABLE gone (LIKE assets)")
-    with psycopg.connect(dsn, autocommit=True) as c:
-        with pytest.raises(psycopg.errors.UndefinedTable):
-            c.execute("INSERT INTO gone (external_id, name) VALUES ('a', 'b')")
+    with psycopg.connect(dsn, autocommit=True) as c, pytest.raises(
+            psycopg.errors.UndefinedTable):
+        c.execute("INSERT INTO gone (external_id, name) VALUES ('a', 'b')")
     left = list((offline.data_dir / "tmp").glob("pggw-staging-*"))
     assert left == []

@@ -37,9 +37,8 @@ def test_views_are_listed(gw: Daemon) -> None:
         capture_output=True, text=True, check=True).stdout
     for view in ("backlog", "rejected", "uploads"):
         assert f" pggw   | {view} " in out, out
-    with connect(gw) as c:
-        with pytest.raises(psycopg.errors.FeatureNotSupported):
-            c.execute("INSERT INTO pggw.backlog (table_name) VALUES ('x')")
+    with connect(gw) as c, pytest.raises(psycopg.errors.FeatureNotSupported):
+        c.execute("INSERT INTO pggw.backlog (table_name) VALUES ('x')")
 
 
 def test_backlog_then_wait_uploaded(gw: Daemon) -> None:

@@ -51,6 +51,6 @@ def test_plugins_in_built_wheel(tmp_path: Path) -> None:
 
 
 def test_twistd_help_lists_pggw() -> None:
-    out = subprocess.run([sys.executable, "-c", "from twisted.scripts.twistd import run; run()", "--help"], capture_output=True,
-                         text=True, check=True).stdout
+    twistd = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
+    out = subprocess.run([*twistd, "--help"], capture_output=True, text=True, check=True).stdout
     assert "pggw" in out
