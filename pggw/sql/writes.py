@@ -12,10 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twisted.internet.defer import Deferred, succeed
+from twisted.internet.defer import Deferred, FirstError, gatherResults, succeed
 
+from pggw.sql import write as W
 from pggw.sql.engine import CopyIn, Outcome
 from pggw.sql.staging import StagingArea
+from pggw.sql.write import decode_params, plan_for
+from pggw.tables.coerce import check_duplicate_keys, check_required, coerce_columns
+from pggw.wire import copy as C
 from pggw.tables.model import Op, Table
 from pggw.tables.registry import Registry
 from pggw.wal.codec import encode_chunk
@@ -114,8 +118,6 @@ class Transaction:
         txid = self.txid
         chunks = [self._chunk(k) for k in list(self.groups)]
         pending = list(self.in_flight)
-        from twisted.internet.defer import gatherResults
-
         def write(_: object) -> Deferred[Any]:
             return self.wal.commit(txid, self.user, chunks)  # type: ignore[no-any-return]
 
@@ -124,8 +126,6 @@ class Transaction:
 
         def unwrap(f: Any) -> Any:
             # gatherResults wraps the first failure; surface the PgError inside.
-            from twisted.internet.defer import FirstError
-
             if f.check(FirstError):
                 return f.value.subFailure
             return f
@@ -166,8 +166,6 @@ class Writer:
             return "UTC"
 
     def parse(self, sql: str) -> Any:
-        from pggw.sql.write import plan_for
-
         return plan_for(sql, self.registry, self.temp_tables)
 
     def commit(self) -> Deferred[None] | None:
@@ -238,9 +236,10 @@ class Writer:
 
     def execute(self, plan: Any, params: Sequence[Any], formats: Sequence[int] = (),
                 parse_oids: Sequence[int] = ()) -> Outcome | Deferred[Outcome]:
-        from pggw.sql import write as W
-
-        if isinstance(plan, W.CreateTempTablePlan | W.DropTablePlan | W.TruncatePlan):
+        if type(plan) is W.InsertPlan and plan._single is not None and plan.param_types:
+            # The hot path: one Execute of a prepared INSERT (executemany, JDBC batches).
+            return self._insert_one(plan, params, formats, parse_oids)
+        if isinstance(plan, _TEMP_DDL):
             return self._temp_ddl(plan)
         if isinstance(plan, W.InsertSelectPlan):
             wait = self.flush()
@@ -250,8 +249,6 @@ class Writer:
         if isinstance(plan, W.DeletePlan) and plan.where is None:
             return Outcome(tag=f"DELETE {self.staging.truncate(plan.table.name)}")
         if isinstance(plan, W.InsertPlan):
-            if plan._single is not None and plan.param_types:
-                return self._insert_one(plan, params, formats, parse_oids)
             wait = self.flush()
             if wait is not None:
                 return wait.addCallback(lambda _: self._insert(plan, params, formats,
@@ -262,7 +259,7 @@ class Writer:
             if wait is not None:
                 return wait.addCallback(lambda _: self._copy(plan))
             return self._copy(plan)
-        if isinstance(plan, W.UpdatePlan | W.DeletePlan):
+        if isinstance(plan, _KEYED):
             wait = self.flush()
             if wait is not None:
                 return wait.addCallback(lambda _: self._keyed(plan, params, formats,
@@ -284,8 +281,6 @@ class Writer:
     def _insert_one(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
                     parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
         """One Execute of a prepared single-row INSERT: batched until the next Sync."""
-        from pggw.tables.coerce import check_required
-
         batch = self.batch
         fmts, oids = tuple(formats), tuple(parse_oids)
         if batch is None or batch.plan is not plan or batch.formats != fmts \
@@ -305,9 +300,6 @@ class Writer:
     def _coerce(self, plan: Any, cols: list[list[Any]], formats: Sequence[int],
                 parse_oids: Sequence[int], nrows: int, where: str = ""
                 ) -> tuple[dict[str, list[Any]], list[str]]:
-        from pggw.sql.write import decode_params
-        from pggw.tables.coerce import check_duplicate_keys, coerce_columns
-
         srcs, oids = plan.sources(formats, parse_oids)
         for j, src in enumerate(srcs):
             if src == "mixed":
@@ -326,8 +318,6 @@ class Writer:
 
     def _insert(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
                 parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
-        from pggw.tables.coerce import check_required
-
         check_required(plan.table, plan.columns)
         cols = plan.bind(self._texts(params, formats))
         values, notices = self._coerce(plan, cols, formats, parse_oids, plan.nrows)
@@ -337,8 +327,6 @@ class Writer:
 
     # -- temporary staging tables ----------------------------------------------
     def _temp_ddl(self, plan: Any) -> Outcome:
-        from pggw.sql import write as W
-
         if isinstance(plan, W.CreateTempTablePlan):
             if plan.name in self.temp_tables:
                 if plan.if_not_exists:
@@ -362,8 +350,6 @@ class Writer:
 
     def _insert_select(self, plan: Any) -> Outcome | Deferred[Outcome]:
         """``INSERT INTO t SELECT ... FROM staging``: the staged rows, validated for ``t``."""
-        from pggw.tables.coerce import check_duplicate_keys, check_required, coerce_columns
-
         if not plan.source_temp:
             raise PgError(E.FEATURE_NOT_SUPPORTED,
                           "INSERT ... SELECT reads only from temporary tables in pggw")
@@ -389,16 +375,11 @@ class Writer:
         out = Outcome(tag=f"INSERT 0 {total}", notices=_notices(sorted(notes)))
         if not waits:
             return out
-        from twisted.internet.defer import gatherResults
-
         return gatherResults(waits, consumeErrors=True).addCallback(lambda _: out)
 
     # -- UPDATE / DELETE ---------------------------------------------------------
     def _keyed(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
                parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
-        from pggw.sql import write as W
-        from pggw.tables.coerce import coerce_columns
-
         texts = self._texts(params, formats)
         sources = plan.sources(formats, parse_oids)
         if isinstance(plan, W.UpdatePlan):
@@ -452,8 +433,6 @@ class Writer:
 
     # -- COPY ------------------------------------------------------------------
     def _copy(self, plan: Any) -> Outcome:
-        from pggw.tables.coerce import check_required
-
         if plan.table.kind != "temp":
             check_required(plan.table, plan.columns)
         sink = CopySink(self, plan)
@@ -476,6 +455,9 @@ def _key_view(table: Table) -> Table:
     _KEY_VIEWS[id(table)] = (table, view)
     return view
 
+
+_TEMP_DDL = (W.CreateTempTablePlan, W.DropTablePlan, W.TruncatePlan)
+_KEYED = (W.UpdatePlan, W.DeletePlan)
 
 # Executes of one prepared single-row INSERT are validated together, at the next Sync
 # or every this many rows: one column-wise pass instead of one per row.
@@ -516,8 +498,6 @@ class CopySink:
     """Receives CopyData for one COPY FROM STDIN and feeds coerced rows to the transaction."""
 
     def __init__(self, writer: Writer, plan: Any) -> None:
-        from pggw.wire import copy as C
-
         self.writer = writer
         self.plan = plan
         self.table: Table = plan.table
@@ -549,8 +529,6 @@ class CopySink:
     def _take(self, rows: list[Any]) -> Deferred[None] | None:
         if not rows:
             return None
-        from pggw.tables.coerce import coerce_columns
-
         first = self.rows + 1 + (1 if getattr(self.plan, "header", False) else 0)
         columns = [list(c) for c in zip(*rows, strict=True)]
         values, notices = coerce_columns(

@@ -8,6 +8,7 @@ byte stream cannot be trusted any more.
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 
@@ -83,14 +84,14 @@ class StartupMessage:
         return self.version & 0xFFFF
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per message on the hot path
 class Parse:
     name: str
     query: str
     param_oids: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per message on the hot path
 class Bind:
     portal: str
     statement: str
@@ -99,19 +100,19 @@ class Bind:
     result_formats: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per message on the hot path
 class Describe:
     kind: str  # 'S' statement or 'P' portal
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per message on the hot path
 class Execute:
     portal: str
     max_rows: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built once per message on the hot path
 class Close:
     kind: str  # 'S' or 'P'
     name: str
@@ -208,11 +209,16 @@ def _formats(b: bytes, pos: int, what: str) -> tuple[tuple[int, ...], int]:
         return (), pos
     if n < 0 or pos + 2 * n > len(b):
         raise _bad(what)
-    fmts = struct.unpack_from(f"!{n}h", b, pos)
+    fmts = _int16s(n).unpack_from(b, pos)
     for f in fmts:
         if f not in (0, 1):
             raise PgError(PROTOCOL_VIOLATION, f"unsupported format code: {f}")
     return fmts, pos + 2 * n
+
+
+@functools.lru_cache(maxsize=64)
+def _int16s(n: int) -> struct.Struct:
+    return struct.Struct(f"!{n}h")
 
 
 def decode_bind(body: bytes | memoryview) -> Bind:
