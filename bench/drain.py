@@ -210,7 +210,13 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--gzip", action="store_true")
     ap.add_argument("--only", nargs="*", help="tables to run (time series always run)")
+    ap.add_argument("--no-tune-gc", action="store_true",
+                    help="keep CPython's default GC thresholds (compare reactor lag)")
     args = ap.parse_args()
+    if not args.no_tune_gc:
+        from pggw.gc_tuning import tune_gc
+
+        tune_gc()
 
     from twisted.internet import reactor
     from twisted.internet.defer import Deferred
@@ -235,8 +241,11 @@ def main() -> None:
             result.printTraceback()
         reactor.stop()  # type: ignore[attr-defined]
 
+    import gc as _gc
+
     print(f"pggw drain benchmark (scale {args.scale}, concurrency {args.concurrency}, "
-          f"gzip {args.gzip}, python {sys.version.split()[0]})", flush=True)
+          f"gzip {args.gzip}, gc thresholds {_gc.get_threshold()}, "
+          f"python {sys.version.split()[0]})", flush=True)
     reactor.callWhenRunning(  # type: ignore[attr-defined]
         lambda: Deferred.fromCoroutine(all_targets()).addBoth(done))
     reactor.run()  # type: ignore[attr-defined]
@@ -244,12 +253,13 @@ def main() -> None:
         p.terminate()
         p.wait()
     print()
-    print("| target | table | items | seconds | items/s | uploader CPU µs/item |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| target | table | items | seconds | items/s | uploader CPU µs/item "
+          "| max reactor lag ms |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for target, rows in table.items():
-        for label, total, wall, used, _ in rows:
+        for label, total, wall, used, lag in rows:
             print(f"| {target} | {label} | {total:,} | {wall:.2f} | {total / wall:,.0f} | "
-                  f"{used / total * 1e6:.2f} |")
+                  f"{used / total * 1e6:.2f} | {lag * 1000:.0f} |")
     print(json.dumps({t: [r[:4] for r in rows] for t, rows in table.items()}))
 
 

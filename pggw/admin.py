@@ -1,4 +1,4 @@
-"""``pggw-admin``: manage local users (and, later, inspect a running gateway)."""
+"""``pggw-admin``: manage local users, and look at or drain a running gateway."""
 
 from __future__ import annotations
 
@@ -66,6 +66,32 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from pggw.ops import cli
+
+    return cli.status(args.http_url.rstrip("/"), token=args.token, watch_mode=args.watch,
+                      as_json=args.json, interval=args.interval)
+
+
+def cmd_drain(args: argparse.Namespace) -> int:
+    from pggw.ops import cli
+
+    return cli.drain(args.http_url.rstrip("/"), token=args.token, wait=not args.no_wait,
+                     timeout=args.timeout, interval=args.interval)
+
+
+def _http_options(p: argparse.ArgumentParser) -> None:
+    from pggw.ops.cli import default_http_url
+
+    p.add_argument("--http-url", default=default_http_url(),
+                   help="the gateway's HTTP endpoint (default: $PGGW_HTTP_URL, else derived "
+                        "from $PGGW_HTTP_ENDPOINT, else http://127.0.0.1:8080)")
+    p.add_argument("--token", default=os.environ.get("PGGW_ADMIN_TOKEN"),
+                   help="bearer token for per-user detail from a remote host "
+                        "(default: $PGGW_ADMIN_TOKEN)")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pggw-admin", description=__doc__)
     p.add_argument(
@@ -78,7 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("adduser", help="add a local user")
     a.add_argument("name")
     a.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    a.add_argument("--md5", action="store_true", help="also store an md5 hash (weaker; for --auth md5)")
+    a.add_argument("--md5", action="store_true",
+                   help="also store an md5 hash (weaker; for --auth md5)")
     a.add_argument("--replace", action="store_true", help="replace an existing user's password")
     a.set_defaults(func=cmd_adduser)
     d = sub.add_parser("deluser", help="delete a user")
@@ -86,6 +113,23 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_deluser)
     u = sub.add_parser("users", help="list users (never their secrets)")
     u.set_defaults(func=cmd_users)
+    s = sub.add_parser("status", help="backlog and uploader state of a running gateway")
+    _http_options(s)
+    s.add_argument("--watch", action="store_true",
+                   help="live progress of the drain: rows/s, rows left, ETA (Ctrl-C stops)")
+    s.add_argument("--json", action="store_true", help="print /status as JSON")
+    s.set_defaults(func=cmd_status)
+    dr = sub.add_parser(
+        "drain", help="stop accepting connections and wait until the WAL is empty",
+        description="Ask the gateway (POST /admin/drain, loopback only) to stop accepting "
+                    "connections and close sessions as their transactions end, then wait "
+                    "until every acknowledged row has left the WAL. Run it on the gateway's "
+                    "host (kubectl exec) before removing a replica or its volume.")
+    _http_options(dr)
+    dr.add_argument("--timeout", type=float, default=None,
+                    help="give up after this many seconds (exit status 2)")
+    dr.add_argument("--no-wait", action="store_true", help="start draining and return")
+    dr.set_defaults(func=cmd_drain)
     return p
 
 

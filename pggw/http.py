@@ -1,32 +1,48 @@
-"""The HTTP endpoint: health and readiness now; management API, metrics and status later."""
+"""The HTTP endpoint: operator endpoints (metrics, health, status, dashboard, drain) and,
+mounted beside them, the credentials management API.
+
+=====================  =====================================================================
+``GET /``              dashboard: backlog and upload rate over the last hour
+``GET /healthz``       the process is alive
+``GET /readyz``        listeners up and WAL writable (503 while draining or stopping)
+``GET /status``        JSON status; per-user detail when ``ops.authorize_status`` allows
+``GET /status/history`` the dashboard's samples
+``GET /metrics``       Prometheus text format (``pggw_*``)
+``POST /admin/drain``  loopback only: stop accepting, let the WAL empty
+=====================  =====================================================================
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from twisted.web import resource, server
 
 
-class _Json(resource.Resource):
-    isLeaf = True
+class _Site(server.Site):
+    """Access log for what matters only: probes, scrapes and the dashboard (successful
+    GETs) would drown everything else."""
 
-    def __init__(self, body: Any, code: int = 200) -> None:
-        super().__init__()
-        self.body, self.code = body, code
-
-    def render_GET(self, request: server.Request) -> bytes:  # noqa: N802
-        request.setResponseCode(self.code)
-        request.setHeader(b"content-type", b"application/json")
-        return json.dumps(self.body).encode()
+    def log(self, request: Any) -> None:
+        if request.method in (b"GET", b"HEAD") and request.code < 400:
+            return
+        super().log(request)
 
 
 def make_site(gateway: Any) -> server.Site:
-    from pggw import __version__
+    from pggw.ops.web import mount
 
-    root = resource.Resource()
-    root.putChild(b"healthz", _Json({"status": "ok", "version": __version__}))
-    root.putChild(b"readyz", _Json({"status": "ready"}))
-    site = server.Site(root)
+    root = resource.Resource()  # type: ignore[no-untyped-call]
+    mount(root, gateway, gateway.ops)
+
+    # -- the credentials management API ---------------------------------------------------
+    # It may also replace gateway.ops.authorize_status(request) -> bool, which decides
+    # whether /status shows per-user detail (default: loopback clients only).
+    from pggw.credentials.api import mount as mount_credentials
+
+    mount_credentials(root, gateway)  # /create, /api/v1/projects/{p}/postgresgateway...
+
+    site = _Site(root)  # type: ignore[no-untyped-call]
     site.displayTracebacks = False
+    site.noisy = False
     return site

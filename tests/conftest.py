@@ -106,3 +106,20 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     d = start_daemon(tmp_path_factory.mktemp("gw"))
     yield d
     d.stop()
+
+
+def embedded_emulator_url(d: Daemon, timeout: float = 30) -> str:
+    """The embedded emulator's base URL, from the daemon's log (``embedded CDF emulator
+    listening on http://...``)."""
+    import re
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if d.log_path.exists():
+            found = re.findall(r"embedded CDF emulator listening on (http://[^\s()]+)", d.log())
+            if found:  # the last one: a restarted daemon appends to the same log
+                return str(found[-1]).rstrip("/")
+        if d.proc.poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError(f"no embedded emulator URL in {d.log_path}")

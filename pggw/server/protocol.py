@@ -41,6 +41,10 @@ class GatewayContext:
     connections: dict[int, PgServerProtocol] = field(default_factory=dict)
     # None when the gateway can take writes, else a Deferred that fires when it can.
     when_ready: Callable[[], Deferred[None] | None] = lambda: None
+    # Slows down failed logins per address and user (pggw.credentials.ratelimit).
+    login_throttle: Any = None
+    reactor: Any = None
+    metrics: Any = None  # pggw.ops.metrics.Metrics
 
 
 class PgServerProtocol(Protocol):
@@ -73,11 +77,18 @@ class PgServerProtocol(Protocol):
             self.pid = secrets.randbelow(2**31 - 1) + 1
         self.key = secrets.token_bytes(4)
         self.ctx.connections[self.pid] = self
+        throttle = self.ctx.login_throttle
+        if throttle is not None and throttle.refused(self._host()):
+            self._fatal(PgError(E.INVALID_AUTHORIZATION,
+                                "too many failed logins from this address; try again later"))
 
     def connectionLost(self, reason: Failure = None) -> None:  # type: ignore[assignment]  # noqa: N802
         self.closing = True
         self.ctx.connections.pop(self.pid, None)
         if self.session is not None:
+            if self.ctx.metrics is not None:
+                self.ctx.metrics.connection_closed()
+            log.info("connection {pid}: {user} disconnected", pid=self.pid, user=self.user)
             try:
                 self.session.engine.close()
             except Exception:  # noqa: BLE001
@@ -164,7 +175,13 @@ class PgServerProtocol(Protocol):
         self.transport.loseConnection()  # type: ignore[union-attr]
 
     # -- startup -------------------------------------------------------------
+    def _host(self) -> str:
+        peer = self.transport.getPeer() if self.transport is not None else None
+        return str(getattr(peer, "host", ""))
+
     def _startup_message(self, mtype: int, body: memoryview) -> None:
+        throttle = self.ctx.login_throttle
+        was_startup = self.startup.expecting_startup_packet
         for ev in self.startup.receive(mtype, body, pending=self.reader.buffered()):
             if isinstance(ev, S.Send):
                 self.out.append(ev.data)
@@ -177,17 +194,34 @@ class PgServerProtocol(Protocol):
                 self._close()
                 return
             elif isinstance(ev, S.Close):
+                if not was_startup and self.ctx.metrics is not None:
+                    self.ctx.metrics.auth_failure("password")
+                if throttle is not None and not was_startup:
+                    throttle.failed(self._host(), self.startup.user)
                 self._close()
                 return
             elif isinstance(ev, S.Authenticated):
+                if throttle is not None:
+                    throttle.succeeded(self._host(), ev.user)
                 self._authenticated(ev)
                 return
         self.reader.startup = self.startup.expecting_startup_packet
+        if (throttle is not None and was_startup and not self.startup.finished
+                and not self.startup.expecting_startup_packet):
+            # A password is now awaited: after failures, hold its check for a while.
+            delay = throttle.delay(self._host(), self.startup.user)
+            if delay > 0:
+                from twisted.internet.task import deferLater
+
+                self._send()
+                self._wait(deferLater(self.ctx.reactor, delay, lambda: None))
 
     def _authenticated(self, ev: S.Authenticated) -> None:
         # AuthenticationOk is already queued by the startup machine.
         self.reader.startup = False
         if not self.ctx.database_ok(ev.user, ev.database):
+            if self.ctx.metrics is not None:
+                self.ctx.metrics.auth_failure("database")
             self._fatal(PgError(E.INVALID_CATALOG_NAME, f'database "{ev.database}" does not exist',
                                 hint=f'connect to database "{ev.user}" (your user name) or '
                                      '"postgres"'))
@@ -203,6 +237,8 @@ class PgServerProtocol(Protocol):
     def _start_session(self, ev: S.Authenticated) -> None:
         engine = self.ctx.make_engine(ev.user, ev.database, ev.params)
         self.session = Session(engine, self._write, self._send)
+        if self.ctx.metrics is not None:
+            self.ctx.metrics.connection_opened()
         for k, v in engine.settings.startup_parameter_status():
             self.out.append(B.parameter_status(k, v))
         self.out.append(B.backend_key_data(self.pid, self.key))

@@ -184,6 +184,9 @@ class Session:
             marks = self._marks
             self._release(marks[row] if row is not None and row < len(marks) else None)
         self._write(B.error_response(err))
+        metrics = getattr(self.engine.services, "metrics", None)
+        if metrics is not None:
+            metrics.statement_error(err.sqlstate)
         if err.severity != "FATAL":
             self.engine.fail()
 

@@ -241,6 +241,9 @@ class Engine:
                 "current transaction is aborted, commands ignored until end of transaction block",
             )
         kind = prep.kind
+        metrics = getattr(self.services, "metrics", None)
+        if metrics is not None:
+            metrics.statement(kind)
         if kind == "empty":
             return Outcome(empty=True)
         if kind == "noop":

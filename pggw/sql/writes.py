@@ -19,10 +19,10 @@ from pggw.sql.engine import CopyIn, Outcome
 from pggw.sql.staging import StagingArea
 from pggw.sql.write import decode_params, plan_for
 from pggw.tables.coerce import check_duplicate_keys, check_required, coerce_columns
-from pggw.wire import copy as C
 from pggw.tables.model import Op, Table
 from pggw.tables.registry import Registry
 from pggw.wal.codec import encode_chunk
+from pggw.wire import copy as C
 from pggw.wire import errors as E
 from pggw.wire.errors import PgError
 
@@ -48,6 +48,7 @@ class Transaction:
         self.wal = wal
         self.user = user
         self.txid: int | None = None
+        self.rows: dict[str, int] = {}  # rows accepted per table, for metrics
         # Group id (opening order) -> (key, column lists, [row count]).
         self.groups: dict[int, tuple[GroupKey, list[list[Any]], list[int]]] = {}
         self._last: dict[str, int] = {}  # table -> its latest group id
@@ -65,6 +66,7 @@ class Transaction:
         """Buffer coerced rows; returns a Deferred when the client should wait (backpressure)."""
         if not nrows:
             return None
+        self.rows[table] = self.rows.get(table, 0) + nrows
         key: GroupKey = (table, op.value, tuple(columns))
         gid = self._last.get(table)
         group = self.groups.get(gid) if gid is not None else None
@@ -146,7 +148,12 @@ class Writer:
     """The write half of a connection: parses write statements and runs their plans."""
 
     def __init__(self, *, registry: Registry, wal: Any, user: str, settings: Any,
-                 on_commit: Any = None, staging_dir: Path | None = None) -> None:
+                 on_commit: Any = None, staging_dir: Path | None = None,
+                 check_write: Any = None, metrics: Any = None) -> None:
+        self.metrics = metrics  # pggw.ops.metrics.Metrics: rows accepted per table
+        # (user, table name) -> None, or PgError 42501 when the user's CDF identity
+        # cannot write that resource (from its cached capabilities).
+        self.check_write = check_write
         self.on_commit = on_commit
         self.registry = registry
         self.wal = wal
@@ -177,6 +184,16 @@ class Writer:
         tx = self.tx
         self.tx = Transaction(self.wal, self.user)
         d = tx.commit()
+        if d is not None and self.metrics is not None:
+            metrics, rows = self.metrics, dict(tx.rows)
+
+            def counted(seq: int) -> int:
+                for table, n in rows.items():
+                    metrics.rows_accepted(table, n)
+                metrics.transaction_committed()
+                return seq
+
+            d.addCallback(counted)  # type: ignore[call-overload]
         if d is not None and self.on_commit is not None:
             on_commit = self.on_commit
 
@@ -205,6 +222,8 @@ class Writer:
         if table.kind == "temp":
             self.staging.insert(table.name, table, values, nrows)
             return None
+        if self.check_write is not None:
+            self.check_write(self.user, table.name)
         return self.tx.add(table.name, op, values, nrows)
 
     def flush(self) -> Deferred[None] | None:

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["UploadMetrics"]
+__all__ = ["BatchRecord", "UploadMetrics"]
+
+#: Upload batches remembered for ``pggw.uploads`` and ``/status``.
+BATCH_HISTORY = 1000
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """One upload request's outcome (a batch of one table's items), for ``pggw.uploads``."""
+
+    finished_at: float  # reactor.seconds(): Unix time on a real reactor
+    user: str
+    table: str
+    op: str
+    rows: int
+    items: int
+    status: str  # "ok" or "rejected" (CDF refused it: split, resent or dead-lettered)
+    http_status: int | None
+    duration_s: float  # including retries of transient failures
+    error: str | None = None
 
 
 @dataclass
@@ -27,11 +46,35 @@ class UploadMetrics:
     records_done: int = 0
     bisections: int = 0
     duplicates_verified: int = 0
+    #: batches of items parked because CDF found a reference missing (one task each)
+    parks: int = 0
+    #: later writes queued behind a parked key (no task each)
+    held: int = 0
     reactor_lag_seconds: float = 0.0
     reactor_lag_max_seconds: float = 0.0
     concurrency_limit: float = 0.0
     in_flight: int = 0
     paused_users: int = 0
+    #: the last upload batches, oldest first
+    batches: deque[BatchRecord] = field(default_factory=lambda: deque(maxlen=BATCH_HISTORY))
+    #: (user, table) → when a batch of it was last accepted
+    last_upload: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: (user, table) → (when, message) of its last refused batch
+    last_error: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
+    #: user → when its lane's next retry of a transient failure is due
+    backoff_until: dict[str, float] = field(default_factory=dict)
+
+    def record_batch(self, user: str, table: str, op: str, rows: int, items: int,
+                     started: float, finished: float, *, http_status: int | None = None,
+                     error: str | None = None) -> None:
+        """Remember one batch's outcome (``error`` set: CDF refused it)."""
+        status = "ok" if error is None else "rejected"
+        self.batches.append(BatchRecord(finished, user, table, op, rows, items, status,
+                                        http_status, max(0.0, finished - started), error))
+        if error is None:
+            self.last_upload[(user, table)] = finished
+        else:
+            self.last_error[(user, table)] = (finished, error)
 
     def collector(self) -> Any:
         """A ``prometheus_client`` collector; register it with ``REGISTRY.register``."""

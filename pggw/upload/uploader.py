@@ -14,9 +14,14 @@ exponential backoff and full jitter, honouring ``Retry-After``. 401/403 pause th
 lane (only it) and probe until the identity works again. A 400/409/422 naming items
 (``missing``/``duplicated``) removes exactly those and resends the rest; what stays
 unexplained is bisected until single poison items are dead-lettered with the CDF error
-and their original rows. Items whose references are missing are parked and retried for
-``missing_window`` seconds (later writes to the same key wait behind them) before they
-are dead-lettered. ``duplicated`` on a create counts as done when the item in CDF matches
+and their original rows. Items whose references are missing are parked — one task per
+parked batch — and retried for ``missing_window`` seconds (``PGGW_MISSING_WINDOW``
+overrides it) before they are dead-lettered; later writes to a parked key are queued
+behind it in O(1) (merged for overwrite kinds), in commit order. The window is per key:
+once it ran out, writes to the same key that CDF still finds missing are dead-lettered
+at once. A lane whose parked and held records reach ``max_open_rows`` rows stops reading
+more records until some are settled: the rest stays in the WAL, not in memory.
+``duplicated`` on a create counts as done when the item in CDF matches
 what was sent (the retry of a request whose outcome was unknown), and is a "conflict"
 dead letter otherwise; upserts update the duplicated items, insert-ignore drops them.
 
@@ -29,8 +34,9 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import random
-from collections import defaultdict
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,12 +50,14 @@ from twisted.logger import Logger
 
 from pggw.cdf.client import CdfClient, CdfResponse, path_label
 from pggw.cdf.errors import CdfConnectionError, CdfError, TokenError, is_transient
+from pggw.tables.limits import DATAPOINTS
 from pggw.tables.model import Table
 from pggw.upload.mapping import (
     LEVELS,
     Endpoint,
     Item,
     OverwriteMerger,
+    Points,
     Unmappable,
     endpoint_for,
     kind_of,
@@ -64,16 +72,23 @@ from pggw.upload.policy import AdaptiveLimiter, Backoff, sleep
 from pggw.upload.resolve import Resolver
 from pggw.wal.log import Record, WriteAheadLog
 
-__all__ = ["Uploader"]
+__all__ = ["UploadRejected", "Uploader"]
 
 _log = Logger(namespace="pggw.upload")
 
 #: Rows handled between two yields to the reactor in bulk steps.
 _SLICE = 20_000
 
+_MAX_POINTS = DATAPOINTS.max_points_per_request
+
 _OVERWRITE_KINDS = frozenset({"datapoints", "raw", "custom_raw", "sequence_rows", "view"})
 
 Key = tuple[str, Any, Any]  # (table, group, ident)
+
+#: dead letters remembered per lane for wait_uploaded's errors
+_DEAD_LOG = 10_000
+#: keys remembered per lane as "missing window ran out"
+_EXPIRED_KEYS = 100_000
 
 
 @dataclass(eq=False)
@@ -87,6 +102,18 @@ class _RecState:
 
 
 @dataclass(eq=False)
+class _Park:
+    """Items of one table CDF found missing a reference, retried by one task.
+
+    ``queues`` holds, per key, the parked item first and then the later writes to that
+    key held behind it, in commit order; ``loose`` the parked items without identity."""
+
+    table: Table
+    queues: dict[Key, deque[Item]] = field(default_factory=dict)
+    loose: list[Item] = field(default_factory=list)
+
+
+@dataclass(eq=False)
 class _Lane:
     user: str
     seq: int = 0
@@ -95,10 +122,50 @@ class _Lane:
     paused: str | None = None
     last_error: str | None = None
     records: dict[int, _RecState] = field(default_factory=dict)
-    blockers: dict[Key, Deferred[None]] = field(default_factory=dict)
+    blockers: dict[Key, _Park] = field(default_factory=dict)
+    #: keys whose missing window ran out → when CDF last found them missing
+    expired: OrderedDict[Key, float] = field(default_factory=OrderedDict)
     parked: int = 0
-    dead_seqs: list[int] = field(default_factory=list)
+    #: rows of the records read but not finished (bounded by ``max_open_rows``)
+    open_rows: int = 0
+    room: Deferred[None] | None = None
     pause_attempt: int = 0
+    #: (seq, dead letter summary) of recent dead letters, for :meth:`Uploader.wait_uploaded`
+    dead_log: deque[tuple[int, dict[str, Any]]] = field(
+        default_factory=lambda: deque(maxlen=_DEAD_LOG))
+    waiters: list[_Waiter] = field(default_factory=list)
+    checking: bool = False
+    recheck: bool = False
+
+
+@dataclass(eq=False)
+class _Waiter:
+    after_seq: int
+    up_to_seq: int  # -1 until known
+    deferred: Deferred[None]
+    fail_fast: bool = False
+    timer: Any = None
+
+
+class UploadRejected(Exception):
+    """CDF refused (dead-lettered) rows a caller of :meth:`Uploader.wait_uploaded`
+    waited for. ``errors``: one dict per dead letter with ``table``, ``op``, ``seq``,
+    ``record_id``, ``rows`` (count), ``reason`` (rejected, missing, conflict,
+    unmappable) and, as CDF gave them, ``status``, ``code``, ``message``, ``missing``,
+    ``duplicated``, ``request_id``. ``complete`` is false when raised before all the
+    waited-for rows were settled (timeout or ``fail_fast``)."""
+
+    def __init__(self, user: str, errors: list[dict[str, Any]], *,
+                 complete: bool = True) -> None:
+        rows = sum(int(e.get("rows", 0)) for e in errors)
+        first = errors[0] if errors else {}
+        super().__init__(
+            f"CDF rejected {rows} row(s) of user {user}"
+            f" ({first.get('table')}: {first.get('message')})"
+            + ("" if len(errors) <= 1 else f" and {len(errors) - 1} more dead letter(s)"))
+        self.user = user
+        self.errors = errors
+        self.complete = complete
 
 
 def _ident_key(entry: Mapping[str, Any]) -> tuple[str, Any] | None:
@@ -171,6 +238,7 @@ class Uploader(Service):
         lag_interval: float | None = 0.1,
         rng: random.Random | None = None,
         table_for: Callable[[str, str], Table | None] | None = None,
+        max_open_rows: int | None = None,
     ) -> None:
         self.wal = wal
         self.registry = registry
@@ -183,7 +251,13 @@ class Uploader(Service):
         self.page_rows = page_rows
         self.poll_interval = poll_interval
         self.backoff = backoff or Backoff(rng=rng)
+        env_window = os.environ.get("PGGW_MISSING_WINDOW")
+        if env_window:  # hidden knob for tests and operators
+            missing_window = float(env_window)
         self.missing_window = missing_window
+        #: stop reading a lane's records while this many rows of it are read but not
+        #: finished (parked/held ones): the rest waits in the WAL, not in memory
+        self.max_open_rows = max_open_rows if max_open_rows is not None else page_rows
         self.missing_retry = missing_retry
         self.pause_retry = pause_retry
         self.lag_interval = lag_interval
@@ -241,37 +315,130 @@ class Uploader(Service):
                 "paused": lane.paused,
                 "last_error": lane.last_error,
                 "parked": lane.parked,
+                "blocked_keys": len(lane.blockers),
                 "records_in_flight": len(lane.records),
+                "rows_in_flight": lane.open_rows,
             }
             for user, lane in self.lanes.items()
         }
 
-    async def _wait_uploaded(self, user: str | None, up_to_seq: int | None,
-                             timeout: float | None, start: float) -> int:
-        while True:
-            await self._flush_writes()
-            recs = await self.wal.pending(1, users={user} if user is not None else None)
-            if not recs or (up_to_seq is not None and recs[0].seq > up_to_seq):
-                break
-            if timeout is not None and self.reactor.seconds() - start > timeout:
-                raise TimeoutError("rows are safely queued but not yet uploaded")
-            self.wake()
-            await sleep(self.reactor, 0.05)
-        lanes = [self.lanes[user]] if user in self.lanes else (
-            list(self.lanes.values()) if user is None else [])
-        return sum(1 for lane in lanes for s in lane.dead_seqs
-                   if up_to_seq is None or s <= up_to_seq)
-
     def wait_uploaded(
-        self, user: str | None = None, up_to_seq: int | None = None,
-        timeout: float | None = None,
-    ) -> Deferred[int]:
-        """Fires when ``user``'s (everyone's with ``None``) records up to commit
-        ``up_to_seq`` (all) are out of the WAL, with the number of dead-lettered parts
-        among them since this uploader started; ``TimeoutError`` after ``timeout``."""
-        return Deferred.fromCoroutine(
-            self._wait_uploaded(user, up_to_seq, timeout, self.reactor.seconds())
-        )
+        self, user: str, up_to_seq: int | None = None, timeout: float | None = None, *,
+        after_seq: int = 0, fail_fast: bool = False,
+    ) -> Deferred[None]:
+        """Fires (with ``None``) once CDF has taken every record of ``user`` committed
+        with a seq ``<= up_to_seq``: each was accepted or dead-lettered, and they are all
+        out of the WAL. ``up_to_seq=None`` means everything committed when called.
+
+        Event-driven: a lane re-checks its waiters when one of its records is finished
+        or dead-lettered and when it goes idle; a cheap in-memory test runs first and
+        only a plausible completion is confirmed with one WAL query (so a commit that
+        the lane has not read yet can never be reported as uploaded).
+
+        Fails with:
+
+        * :class:`UploadRejected` if any rows of records with ``after_seq < seq <=
+          up_to_seq`` were dead-lettered by this uploader (since it started); its
+          ``errors`` list holds each dead letter's table, seq, row count, reason and the
+          CDF error (``code``, ``message``, ``missing``, ``duplicated``). Rows CDF
+          accepted stay in CDF. With ``fail_fast`` it fails at the first such dead
+          letter instead of waiting for the rest.
+        * :class:`TimeoutError` after ``timeout`` seconds (rows are safely queued in the
+          WAL and keep being uploaded) — unless rows in range were dead-lettered by
+          then, which gives :class:`UploadRejected` with ``complete=False``.
+
+        Cancelling the Deferred forgets the wait. For ``--ack cdf`` pass the commit's
+        seq as ``up_to_seq`` and ``after_seq=seq - 1`` (only that transaction's errors);
+        for ``pggw.wait_uploaded()`` pass the session's last commit seq and, as
+        ``after_seq``, the seq the previous barrier of the session returned for.
+        """
+        lane = self._lane(user)
+        d: Deferred[None] = Deferred(lambda _: self._drop_waiter(lane, w))
+        w = _Waiter(after_seq, up_to_seq if up_to_seq is not None else -1, d, fail_fast)
+        lane.waiters.append(w)
+        if timeout is not None:
+            w.timer = self.reactor.callLater(max(0.0, timeout), self._timed_out, lane, w,
+                                             timeout)
+        if up_to_seq is None:
+            def last(stats: Any) -> None:
+                w.up_to_seq = stats.last_seq
+                self._poke(lane)
+
+            self._write(self.wal.stats().addCallback(last))
+        else:
+            self._poke(lane)
+        return d
+
+    def _lane(self, user: str) -> _Lane:
+        lane = self.lanes.get(user)
+        if lane is None:
+            lane = self.lanes[user] = _Lane(user)
+        return lane
+
+    def _drop_waiter(self, lane: _Lane, w: _Waiter) -> None:
+        if w in lane.waiters:
+            lane.waiters.remove(w)
+        if w.timer is not None and w.timer.active():
+            w.timer.cancel()
+
+    def _errors_for(self, lane: _Lane, w: _Waiter) -> list[dict[str, Any]]:
+        return [e for seq, e in lane.dead_log if w.after_seq < seq <= w.up_to_seq]
+
+    def _timed_out(self, lane: _Lane, w: _Waiter, timeout: float) -> None:
+        w.timer = None
+        self._drop_waiter(lane, w)
+        errors = self._errors_for(lane, w)
+        if errors:
+            w.deferred.errback(UploadRejected(lane.user, errors, complete=False))
+        else:
+            w.deferred.errback(TimeoutError(
+                f"rows are safely queued in the WAL but CDF has not accepted them all "
+                f"within {timeout:g} s; they keep being uploaded"))
+
+    def _poke(self, lane: _Lane) -> None:
+        """Something finished in ``lane``: re-check its waiters (coalesced)."""
+        if not lane.waiters:
+            return
+        if lane.checking:
+            lane.recheck = True
+            return
+        lane.checking = True
+        d = Deferred.fromCoroutine(self._check_waiters(lane))
+        d.addErrback(lambda f: _log.failure("checking upload waiters failed", f))
+
+    async def _check_waiters(self, lane: _Lane) -> None:
+        try:
+            while True:
+                lane.recheck = False
+                for w in [w for w in lane.waiters if w.fail_fast]:
+                    errors = self._errors_for(lane, w)
+                    if errors and w.up_to_seq >= 0:
+                        self._drop_waiter(lane, w)
+                        w.deferred.errback(UploadRejected(lane.user, errors, complete=False))
+                low = min((st.record.seq for st in lane.records.values()), default=None)
+                candidates = [
+                    w for w in lane.waiters
+                    if w.up_to_seq >= 0 and (low is None or low > w.up_to_seq)
+                    and not (lane.running and lane.seq < w.up_to_seq)
+                ]
+                if candidates:
+                    await self._flush_writes()
+                    recs = await self.wal.pending(1, 0, {lane.user})
+                    first = recs[0].seq if recs else None
+                    for w in candidates:
+                        if w not in lane.waiters or (first is not None
+                                                     and first <= w.up_to_seq):
+                            continue
+                        self._drop_waiter(lane, w)
+                        errors = self._errors_for(lane, w)
+                        if errors:
+                            w.deferred.errback(UploadRejected(lane.user, errors))
+                        else:
+                            w.deferred.callback(None)
+                if not lane.recheck:
+                    return
+        finally:
+            lane.checking = False
 
     # -- polling and lanes --------------------------------------------------------------
 
@@ -315,9 +482,7 @@ class Uploader(Service):
         for user, st in stats.users.items():
             if st.records <= 0:
                 continue
-            lane = self.lanes.get(user)
-            if lane is None:
-                lane = self.lanes[user] = _Lane(user)
+            lane = self._lane(user)
             if not lane.running:
                 lane.running = True
                 self._spawn(self._run_lane(lane))
@@ -343,6 +508,10 @@ class Uploader(Service):
                     lane.paused = "no CDF identity for this user"
                     await sleep(self.reactor, self.pause_retry[0])
                     continue
+                while lane.open_rows >= self.max_open_rows:
+                    # parked/held records fill the lane: leave the rest in the WAL
+                    lane.room = Deferred()
+                    await lane.room
                 records = await self.wal.pending(
                     self.page_records, lane.seq, {lane.user}, after_id=lane.rid
                 )
@@ -359,6 +528,7 @@ class Uploader(Service):
                 await self._process(lane, client, take)
         finally:
             lane.running = False
+            self._poke(lane)
 
     # -- planning -----------------------------------------------------------------------
 
@@ -393,6 +563,7 @@ class Uploader(Service):
                 out.append((rec, f"cannot map to CDF: {e}"))
                 continue
             lane.records[rec.id] = _RecState(rec, table, cols)
+            lane.open_rows += rec.nrows
             out.append((rec, items))
         return out
 
@@ -485,14 +656,18 @@ class Uploader(Service):
     ) -> None:
         """Send one table's items of a stage; park what is missing a reference; hold
         what is behind a parked key."""
-        ready: list[Item] = []
-        for it in items:
-            key = (table.name, it.group, it.ident)
-            blocker = lane.blockers.get(key) if it.ident is not None else None
-            if blocker is not None:
-                self._hold(lane, client, table, it, key, blocker)
-            else:
-                ready.append(it)
+        blockers = lane.blockers
+        if blockers:
+            ready: list[Item] = []
+            name = table.name
+            for it in items:
+                park = blockers.get((name, it.group, it.ident)) if it.ident is not None else None
+                if park is not None:
+                    self._hold(lane, park, (name, it.group, it.ident), it)
+                else:
+                    ready.append(it)
+        else:
+            ready = items
         if table.name == "assets" and ready and ready[0].op != "delete":
             layers = _hierarchy_layers(ready)
         else:
@@ -591,6 +766,7 @@ class Uploader(Service):
                 lane.last_error = repr(e)
             else:
                 self.metrics.requests[(label, str(response.status))] += 1
+                self.metrics.backoff_until.pop(lane.user, None)
                 limiter.success()
                 if lane.paused:
                     lane.paused = None
@@ -605,7 +781,9 @@ class Uploader(Service):
                 await self._pause(lane, client, refused)
                 continue
             self.metrics.retries[reason] += 1
-            await sleep(self.reactor, self.backoff.delay(attempt - 1, retry_after))
+            delay = self.backoff.delay(attempt - 1, retry_after)
+            self.metrics.backoff_until[lane.user] = self.reactor.seconds() + delay
+            await sleep(self.reactor, delay)
 
     async def _pause(self, lane: _Lane, client: CdfClient, why: str) -> None:
         if lane.paused is None:
@@ -624,12 +802,19 @@ class Uploader(Service):
     ) -> list[Item]:
         path = ep.path(table, batch[0].group)
         weight = sum(it.weight for it in batch)
+        started = self.reactor.seconds()
+        rows = sum(it.rows for it in batch)
         try:
             response = await self._request(
                 lane, client, path, lambda: ep.body(batch), ep.params, weight
             )
         except CdfError as e:
+            self.metrics.record_batch(lane.user, table.name, batch[0].op, rows, len(batch),
+                                      started, self.reactor.seconds(), http_status=e.status,
+                                      error=str(e))
             return await self._rejected(lane, client, table, ep, batch, e)
+        self.metrics.record_batch(lane.user, table.name, batch[0].op, rows, len(batch),
+                                  started, self.reactor.seconds(), http_status=response.status)
         del response
         self._items_done(lane, table, batch)
         return []
@@ -664,8 +849,9 @@ class Uploader(Service):
                 self._send_batch(lane, client, table, ep, batch[half:]),
             ])
             return [it for r in results for it in r]
+        err = e.as_dict()
         for it in missing:
-            it.error = e.as_dict()
+            it.error = err
         stale = [k[1] for k in miss_keys if k[0] == "id"]
         if stale:
             self.resolver.forget_ids((client.base_url, client.project), stale)
@@ -734,68 +920,182 @@ class Uploader(Service):
     # -- parking and holding ------------------------------------------------------------
 
     def _park(self, lane: _Lane, client: CdfClient, table: Table, items: list[Item]) -> None:
-        keys = [(table.name, it.group, it.ident) for it in items if it.ident is not None]
-        done: Deferred[None] = Deferred()
-        for k in keys:
-            lane.blockers[k] = done
-        lane.parked += len(items)
+        """Retry ``items`` (CDF found a reference of theirs missing) in one task, for
+        ``missing_window`` seconds; their keys block later writes (:meth:`_hold`)."""
+        now = self.reactor.seconds()
+        park = _Park(table)
+        for it in items:
+            if it.missing_since is None:
+                it.missing_since = now
+            lane.parked += 1
+            if it.ident is None:
+                park.loose.append(it)
+                continue
+            key = (table.name, it.group, it.ident)
+            if self._still_missing(lane, key, now):
+                it.missing_since = now - self.missing_window  # no second window
+            other = lane.blockers.get(key)
+            if other is not None and other is not park:
+                other.queues[key].append(it)  # behind a write parked earlier
+                continue
+            q = park.queues.get(key)
+            if q is None:
+                park.queues[key] = deque((it,))
+                lane.blockers[key] = park
+            else:
+                q.append(it)  # parts of one series
+        if park.queues or park.loose:
+            self.metrics.parks += 1
+            self._spawn(self._run_park(lane, client, park))
 
-        async def retry() -> None:
-            pending = items
-            try:
-                while pending:
-                    now = self.reactor.seconds()
-                    for it in pending:
-                        if it.missing_since is None:
-                            it.missing_since = now
-                    expired = [it for it in pending
-                               if now - (it.missing_since or now) >= self.missing_window]
-                    if expired:
-                        await self._dead_each(lane, table, expired, "missing")
-                        gone = {id(it) for it in expired}
-                        pending = [it for it in pending if id(it) not in gone]
-                        if not pending:
-                            break
-                    tries = min(it.tries for it in pending)
+    def _hold(self, lane: _Lane, park: _Park, key: Key, it: Item) -> None:
+        """Queue ``it`` behind the parked write with the same key: O(1), no task.
+
+        Consecutive held writes of overwrite kinds merge (last write wins) while the
+        merged item stays within one request, so a stream of datapoints for a missing
+        series becomes a few held items, not one per record."""
+        q = park.queues[key]
+        lane.parked += 1
+        self.metrics.held += 1
+        tail = q[-1]
+        if (len(q) > 1 and tail.missing_since is None and tail.op == it.op
+                and it.op != "delete" and kind_of(park.table) in _OVERWRITE_KINDS):
+            if isinstance(tail.body, Points) and isinstance(it.body, Points):
+                if tail.weight + it.weight <= _MAX_POINTS:
+                    self._merge_owners(lane, tail, it)
+                    tail.body.extend(it.body)
+                    tail.weight = len(tail.body)
+                    lane.parked -= 1
+                    return
+            elif not isinstance(tail.body, Points) and not isinstance(it.body, Points):
+                self._merge_owners(lane, it, tail)
+                q[-1] = it  # the later write replaces the earlier one
+                lane.parked -= 1
+                return
+        q.append(it)
+
+    @staticmethod
+    def _merge_owners(lane: _Lane, keep: Item, other: Item) -> None:
+        """Give ``keep`` the owners of ``other`` (which disappears); a record owning
+        both now waits for one item less."""
+        extra = []
+        for owner in other.owners:
+            if owner in keep.owners:
+                st = lane.records.get(owner[0])
+                if st is not None:
+                    st.outstanding -= 1
+            else:
+                extra.append(owner)
+        if extra:
+            keep.owners = keep.owners + extra  # owner lists may be shared: copy
+
+    async def _run_park(self, lane: _Lane, client: CdfClient, park: _Park) -> None:
+        """One task per parked batch: retry the head of each key's queue (and the items
+        without identity) with capped exponential backoff until accepted, dead-lettered,
+        or ``missing_window`` passed since it was first found missing; then the next
+        write held for that key goes at once. The window is per key: once a key's head
+        expired, later writes to that key that CDF still finds missing are dead-lettered
+        without another wait, as long as such writes keep coming less than a window
+        apart (a stream to a never-created series cannot stall the lane window after
+        window)."""
+        table = park.table
+        try:
+            while park.queues or park.loose:
+                now = self.reactor.seconds()
+                heads = [q[0] for q in park.queues.values()] + park.loose
+                expired = [it for it in heads if it.missing_since is not None
+                           and now - it.missing_since >= self.missing_window - 1e-3]
+                if expired:
+                    for it in expired:
+                        if it.ident is not None:
+                            self._expire(lane, (table.name, it.group, it.ident), now)
+                    await self._dead_missing(lane, table, expired)
+                    self._unpark(lane, park, expired)
+                    continue
+                todo = [it for it in heads if it.missing_since is None]  # released writes
+                if todo:
+                    for it in todo:
+                        if isinstance(it.body, Points) and len(it.owners) > 1:
+                            it.body.dedupe()
+                            it.weight = len(it.body)
+                else:
+                    tries = min(it.tries for it in heads)
                     base, cap = self.missing_retry
                     left = min(self.missing_window - (now - (it.missing_since or now))
-                               for it in pending)
-                    await sleep(self.reactor, max(0.0, min(cap, base * 2 ** min(tries, 30),
-                                                           left)))
-                    for it in pending:
+                               for it in heads)
+                    await sleep(self.reactor,
+                                max(1e-3, min(cap, base * 2 ** min(tries, 30), left)))
+                    todo = [q[0] for q in park.queues.values()] + park.loose
+                    for it in todo:
                         it.tries += 1
-                    pending = await self._send_items(lane, client, table, pending)
-            finally:
-                lane.parked -= len(items)
-                for k in keys:
-                    if lane.blockers.get(k) is done:
-                        del lane.blockers[k]
-                done.callback(None)
-
-        self._spawn(retry())
-
-    def _hold(self, lane: _Lane, client: CdfClient, table: Table, item: Item, key: Key,
-              blocker: Deferred[None]) -> None:
-        """Send ``item`` only after the parked item with the same key is resolved."""
-        done: Deferred[None] = Deferred()
-        lane.blockers[key] = done
-        lane.parked += 1
-        waiting: Deferred[None] = Deferred()
-        blocker.addBoth(lambda _: waiting.callback(None) if not waiting.called else None)
-
-        async def later() -> None:
-            try:
-                await waiting
-                missing = await self._send_items(lane, client, table, [item])
-                if missing:
-                    self._park(lane, client, table, missing)
-            finally:
-                lane.parked -= 1
-                if lane.blockers.get(key) is done:
+                missing = await self._send_items(lane, client, table, todo)
+                missed = {id(it) for it in missing}
+                now = self.reactor.seconds()
+                late = []
+                for it in missing:
+                    if it.missing_since is None:
+                        it.missing_since = now
+                        if it.ident is not None and self._still_missing(
+                                lane, (table.name, it.group, it.ident), now):
+                            late.append(it)
+                if late:
+                    await self._dead_missing(lane, table, late)
+                    missed.difference_update(id(it) for it in late)
+                self._unpark(lane, park, [it for it in todo if id(it) not in missed])
+        finally:
+            for key in park.queues:
+                if lane.blockers.get(key) is park:
                     del lane.blockers[key]
-                done.callback(None)
 
-        self._spawn(later())
+    def _expire(self, lane: _Lane, key: Key, now: float) -> None:
+        lane.expired[key] = now
+        lane.expired.move_to_end(key)
+        while len(lane.expired) > _EXPIRED_KEYS:
+            lane.expired.popitem(last=False)
+
+    def _still_missing(self, lane: _Lane, key: Key, now: float) -> bool:
+        """Whether ``key``'s missing window ran out and CDF found it missing again
+        within a window since: then it is dead-lettered without another wait."""
+        when = lane.expired.get(key)
+        if when is None:
+            return False
+        if now - when >= self.missing_window:
+            del lane.expired[key]
+            return False
+        self._expire(lane, key, now)
+        return True
+
+    def _unpark(self, lane: _Lane, park: _Park, resolved: list[Item]) -> None:
+        """Drop resolved heads (accepted or dead-lettered) from their queues."""
+        if not resolved:
+            return
+        lane.parked -= len(resolved)
+        loose = False
+        for it in resolved:
+            if it.ident is None:
+                loose = True
+                continue
+            key = (park.table.name, it.group, it.ident)
+            q = park.queues.get(key)
+            if q and q[0] is it:
+                q.popleft()
+                if not q:
+                    del park.queues[key]
+                    if lane.blockers.get(key) is park:
+                        del lane.blockers[key]
+        if loose:
+            gone = {id(it) for it in resolved}
+            park.loose = [it for it in park.loose if id(it) not in gone]
+
+    async def _dead_missing(self, lane: _Lane, table: Table, items: list[Item]) -> None:
+        """Dead-letter items whose reference stayed missing, grouped by CDF error."""
+        by_error: dict[int, tuple[dict[str, Any], list[Item]]] = {}
+        default: dict[str, Any] = {"message": "a referenced item is missing in CDF"}
+        for it in items:
+            err = it.error or default
+            by_error.setdefault(id(err), (err, []))[1].append(it)
+        for err, its in by_error.values():
+            await self._dead(lane, table, its, "missing", err)
 
     # -- outcomes -----------------------------------------------------------------------
 
@@ -820,10 +1120,14 @@ class Uploader(Service):
         st = lane.records.pop(rid, None)
         if st is None:
             return
-        if st.dead_rows:
-            lane.dead_seqs.append(st.record.seq)
+        lane.open_rows -= st.record.nrows
+        if lane.room is not None and lane.open_rows < self.max_open_rows:
+            room, lane.room = lane.room, None
+            if not room.called:  # not cancelled by stopService
+                room.callback(None)
         self.metrics.records_done += 1
         self._write(self.wal.mark_done([rid]))
+        self._poke(lane)
 
     def _write(self, d: Deferred[Any]) -> Deferred[Any]:
         self._writes.add(d)
@@ -840,10 +1144,6 @@ class Uploader(Service):
     async def _flush_writes(self) -> None:
         if self._writes:
             await DeferredList(list(self._writes), consumeErrors=True)
-
-    async def _dead_each(self, lane: _Lane, table: Table, items: list[Item], reason: str) -> None:
-        for it in items:
-            await self._dead(lane, table, [it], reason, it.error or {"message": reason})
 
     async def _dead(self, lane: _Lane, table: Table, items: list[Item], reason: str,
                     error: dict[str, Any]) -> None:
@@ -869,16 +1169,28 @@ class Uploader(Service):
                       message=error.get("message"))
             await self._write(self.wal.dead_letter(rid, rows, {**error, "reason": reason},
                                                    remove_record=False))
+            lane.dead_log.append((st.record.seq, _summary(st.record, len(rows), reason, error)))
+            self._poke(lane)
         for it in items:
             self._item_resolved(lane, it)
 
     async def _dead_record(self, lane: _Lane, rec: Record, message: str) -> None:
         self.metrics.dead_letters[(rec.table, "unmappable")] += rec.nrows
-        lane.dead_seqs.append(rec.seq)
         _log.warn("dead-lettered record {rid} of {table}: {message}", rid=rec.id,
                   table=rec.table, message=message)
-        await self._write(self.wal.dead_letter(
-            rec.id, None, {"message": message, "reason": "unmappable"}))
+        error = {"message": message, "reason": "unmappable"}
+        await self._write(self.wal.dead_letter(rec.id, None, error))
+        lane.dead_log.append((rec.seq, _summary(rec, rec.nrows, "unmappable", error)))
+        self._poke(lane)
+
+
+def _summary(rec: Record, rows: int, reason: str, error: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"table": rec.table, "op": rec.op, "seq": rec.seq,
+                           "record_id": rec.id, "rows": rows, "reason": reason}
+    for k in ("status", "code", "message", "missing", "duplicated", "request_id"):
+        if error.get(k) is not None:
+            out[k] = error[k]
+    return out
 
 
 @contextmanager

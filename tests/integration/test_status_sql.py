@@ -93,3 +93,29 @@ def test_ack_cdf(gw: Daemon) -> None:
                       "VALUES ('st-ts', 'T', 123456789)")
         assert e.value.sqlstate in ("PGW01", "PGW02")
         assert "safely queued" in str(e.value) or "rejected" in str(e.value)
+
+
+def test_metrics_count_the_workload(gw: Daemon) -> None:
+    import re
+    import urllib.request
+
+    def scrape() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{gw.http_port}/metrics", timeout=30) as r:
+            return str(r.read().decode())
+
+    def value(text: str, name: str, labels: str) -> float:
+        m = re.search(rf"^{name}\{{{labels}\}} ([0-9.e+]+)$", text, re.M)
+        return float(m.group(1)) if m else 0.0
+
+    before = scrape()
+    with connect(gw) as c:
+        c.execute("INSERT INTO events (external_id, type) VALUES ('m-1', 'x'), ('m-2', 'x')")
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            c.execute("INSERT INTO nope (a) VALUES (1)")
+    after = scrape()
+    assert value(after, "pggw_rows_accepted_total", 'table="events"') - value(
+        before, "pggw_rows_accepted_total", 'table="events"') == 2
+    assert value(after, "pggw_statement_errors_total", 'sqlstate="42P01"') - value(
+        before, "pggw_statement_errors_total", 'sqlstate="42P01"') == 1
+    opened = re.search(r"^pggw_connections_opened_total ([0-9.e+]+)$", after, re.M)
+    assert opened and float(opened.group(1)) >= 1

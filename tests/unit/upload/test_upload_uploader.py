@@ -259,3 +259,165 @@ def test_wait_uploaded_fires_when_the_users_rows_are_in_cdf() -> None:
     h.pump(lambda: d.called)
     assert "a" in h.cdf.items["assets"]
     h.stop()
+
+
+# -- holding behind a missing reference: O(1) per write, bounded memory ------------------
+
+
+def _count_spawns(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    from pggw.upload.uploader import Uploader
+
+    n = {"spawns": 0}
+    orig = Uploader._spawn
+
+    def spawn(self: Uploader, coro: object) -> object:
+        n["spawns"] += 1
+        return orig(self, coro)
+
+    monkeypatch.setattr(Uploader, "_spawn", spawn)
+    return n
+
+
+def _missing_series_records(h: object, records: int = 1000, per: int = 100) -> None:
+    for r in range(records):
+        h.wal.add("alice", "double_datapoints", {  # type: ignore[attr-defined]
+            "external_id": ["nope"] * per, "timestamp": list(range(r * per, (r + 1) * per)),
+            "value": [float(r)] * per})
+
+
+def test_100k_datapoints_of_a_missing_series_do_not_spawn_a_task_each(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    n = _count_spawns(monkeypatch)
+    h = harness(missing_window=30.0, missing_retry=(1.0, 4.0), poll_interval=5.0)
+    _missing_series_records(h)
+    h.pump(lambda: h.uploader.metrics.parks >= 1, seconds=5)
+    h.pump(seconds=5)
+    # every later record's datapoints are queued behind the parked ones, merged up to
+    # one request's worth, without a task or Deferred per record
+    assert h.uploader.metrics.parks == 1
+    assert n["spawns"] <= 5
+    h.pump(h.drained, seconds=60, step=0.5)
+    # one window for the key, not one per page/record (the old chain of waits)
+    assert h.clock.seconds() < 40
+    assert sum(d.nrows for d in h.wal.dead) == 100_000
+    assert {d.error["reason"] for d in h.wal.dead} == {"missing"}
+    assert n["spawns"] <= 10
+    h.stop()
+
+
+def test_held_datapoints_arrive_in_order_when_the_series_appears_in_the_window() -> None:
+    h = harness(missing_window=60.0, missing_retry=(1.0, 4.0))
+    _missing_series_records(h, records=300, per=10)
+    h.wal.add("alice", "double_datapoints", {"external_id": ["nope"], "timestamp": [5],
+                                             "value": [-1.0]})  # overwrites a point
+    h.pump(lambda: "alice" in h.uploader.lanes and h.uploader.lanes["alice"].seq == 301,
+           seconds=10)
+    assert h.uploader.metrics.held >= 4 and h.cdf.datapoints == {}
+    h.cdf.add("timeseries", {"externalId": "nope"})
+    h.pump(h.drained, seconds=30)
+    dps = h.cdf.datapoints["nope"]
+    assert len(dps) == 3000 and dps[5] == -1.0 and dps[2999] == 299.0
+    assert h.wal.dead == []
+    # few requests: the held writes went merged
+    assert len([p for p in h.cdf.paths() if p == "/timeseries/data"]) < 20
+    h.stop()
+
+
+def test_rewrites_of_parked_assets_are_held_without_a_task_per_row(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    n = _count_spawns(monkeypatch)
+    h = harness(missing_window=20.0, missing_retry=(1.0, 4.0), poll_interval=5.0)
+    for r in range(3):
+        h.wal.add("alice", "assets", [{"external_id": f"a{i}", "name": f"v{r}",
+                                       "parent_external_id": "later"} for i in range(2000)],
+                  op="upsert")
+    h.pump(lambda: h.uploader.metrics.held >= 4000, seconds=10)
+    assert h.uploader.metrics.parks <= 2 and n["spawns"] <= 6
+    h.cdf.add("assets", {"externalId": "later", "name": "made elsewhere"})
+    h.pump(h.drained, seconds=60)
+    assert h.wal.dead == []
+    assert {a["name"] for k, a in h.cdf.items["assets"].items() if k != "later"} == {"v2"}
+    assert len(h.cdf.items["assets"]) == 2001
+    h.stop()
+
+
+def test_a_blocked_lane_stops_reading_and_leaves_records_in_the_wal() -> None:
+    h = harness(missing_window=30.0, missing_retry=(1.0, 4.0), max_open_rows=500,
+                page_records=4)
+    _missing_series_records(h, records=50, per=100)
+    h.wal.add("alice", "assets", [{"external_id": "behind", "name": "b"}])
+    h.pump(seconds=10)
+    lane = h.uploader.lanes["alice"]
+    assert lane.open_rows <= 500 + 4 * 100  # the bound plus one page
+    assert len(lane.records) < 10 and len(h.wal.records) > 40
+    assert "behind" not in h.cdf.items["assets"]  # still in the WAL, in order
+    h.pump(h.drained, seconds=120, step=0.5)
+    assert "behind" in h.cdf.items["assets"]
+    assert sum(d.nrows for d in h.wal.dead) == 5000
+    h.stop()
+
+
+# -- wait_uploaded: the --ack cdf / pggw.wait_uploaded() hook ----------------------------
+
+
+def test_wait_uploaded_is_event_driven_and_reports_dead_letters() -> None:
+    from pggw.upload import UploadRejected
+
+    h = harness()
+    h.cdf.poison = lambda item: item.get("name") == "poison"
+    ok = h.wal.add("alice", "assets", [{"external_id": "a", "name": "a"}])
+    bad = h.wal.add("alice", "assets", [{"external_id": "b", "name": "poison"},
+                                        {"external_id": "c", "name": "c"}])
+    d_ok = h.uploader.wait_uploaded("alice", ok.seq, after_seq=ok.seq - 1)
+    d_bad = h.uploader.wait_uploaded("alice", bad.seq, after_seq=bad.seq - 1)
+    got: list[object] = []
+    d_ok.addBoth(got.append)
+    d_bad.addErrback(lambda f: got.append(f.value))
+    reads = {"n": 0}
+    pending = h.wal.pending
+
+    def counting(*a: object, **kw: object) -> object:
+        reads["n"] += 1
+        return pending(*a, **kw)  # type: ignore[arg-type]
+
+    h.wal.pending = counting  # type: ignore[method-assign]
+    h.pump(lambda: len(got) == 2)
+    assert got[0] is None
+    err = got[1]
+    assert isinstance(err, UploadRejected) and err.complete
+    assert [(e["table"], e["rows"], e["reason"], e["message"]) for e in err.errors] == [
+        ("assets", 1, "rejected", "poison item")]
+    assert "c" in h.cdf.items["assets"]
+    assert reads["n"] < 10  # no polling loop
+    h.stop()
+
+
+def test_wait_uploaded_times_out_while_cdf_is_down_and_fires_after() -> None:
+    h = harness()
+    h.cdf.fail("*", 503, count=None)
+    rec = h.wal.add("alice", "assets", [{"external_id": "a", "name": "a"}])
+    errors: list[BaseException] = []
+    d = h.uploader.wait_uploaded("alice", rec.seq, timeout=5)
+    d.addErrback(lambda f: errors.append(f.value))
+    h.pump(lambda: bool(errors), seconds=10)
+    assert isinstance(errors[0], TimeoutError) and "safely queued" in str(errors[0])
+    assert not h.uploader.lanes["alice"].waiters
+    d2 = h.uploader.wait_uploaded("alice")  # everything committed so far
+    h.cdf.faults.clear()
+    h.pump(lambda: d2.called, seconds=120)
+    assert "a" in h.cdf.items["assets"]
+    h.stop()
+
+
+def test_wait_uploaded_does_not_fire_for_a_commit_the_lane_has_not_read() -> None:
+    h = harness(poll_interval=30.0)
+    h.wal.add("alice", "assets", [{"external_id": "a", "name": "a"}])
+    h.pump(h.drained, seconds=5)
+    late = h.wal.add("alice", "assets", [{"external_id": "late", "name": "l"}])
+    d = h.uploader.wait_uploaded("alice", late.seq)
+    h.pump(seconds=1)
+    assert not d.called  # the lane is idle and has not seen it yet
+    h.uploader.wake()
+    h.pump(lambda: d.called, seconds=5)
+    assert "late" in h.cdf.items["assets"]
+    h.stop()

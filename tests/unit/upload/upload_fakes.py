@@ -193,6 +193,7 @@ class FakeWal:
         self.done: list[int] = []
         self._ids = itertools.count(1)
         self._seqs = itertools.count(1)
+        self._last_seq = 0
 
     def add(self, user: str, table: str, rows: list[dict[str, Any]] | dict[str, list[Any]],
             op: str = "insert") -> Record:
@@ -200,7 +201,7 @@ class FakeWal:
                                                     for k in dict.fromkeys(
                                                         k for r in rows for k in r)}
         n = len(next(iter(cols.values())))
-        seq = next(self._seqs)
+        seq = self._last_seq = next(self._seqs)
         rec = Record(next(self._ids), seq, seq, user, table, op, encode_chunk(cols), n, 0, 0.0)
         self.records[rec.id] = rec
         return rec
@@ -243,7 +244,7 @@ class FakeWal:
         for r in self.records.values():
             users.setdefault(r.user, _UserStats())
             users[r.user].records += 1
-        return succeed(_Stats(len(self.records), users))
+        return succeed(_Stats(len(self.records), users, self._last_seq))
 
 
 @dataclass
@@ -255,6 +256,7 @@ class _UserStats:
 class _Stats:
     records: int
     users: dict[str, Any]
+    last_seq: int = 0
 
 
 @dataclass
