@@ -295,24 +295,24 @@ TEXT_VALUES: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("value", TEXT_VALUES, ids=repr)
+# psycopg leaves str lists untyped, and without a connection it doubles the backslashes
+# of bytea escapes (standard_conforming_strings unknown): those are not comparable here.
+TYPED_TEXT_VALUES = [v for v in TEXT_VALUES if psycopg_text(v)[0] != 0]
+
+
+@pytest.mark.parametrize("value", [v for v in TYPED_TEXT_VALUES if not isinstance(v, bytes)],
+                         ids=repr)
 def test_decode_psycopg_text_dumps(value: Any) -> None:
     oid, text = psycopg_text(value)
-    if oid == 0 or isinstance(value, bytes):
-        # psycopg leaves str lists untyped, and without a connection it doubles the
-        # backslashes of bytea escapes (standard_conforming_strings unknown)
-        pytest.skip("not comparable without a connection")
     got = decode_text(oid, text)
     expected = str(value) if isinstance(value, uuid.UUID) else value
     assert got == expected
 
 
-@pytest.mark.parametrize("value", TEXT_VALUES, ids=repr)
+@pytest.mark.parametrize("value", TYPED_TEXT_VALUES, ids=repr)
 def test_psycopg_loads_our_text(value: Any) -> None:
     from psycopg.pq import Format
     oid, _ = psycopg_text(value)
-    if oid == 0:
-        pytest.skip("psycopg leaves the type unknown")
     loader = _tx.get_loader(oid, Format.TEXT)
     ours = encode_text(oid, value)
     back = loader.load(ours)
