@@ -138,6 +138,7 @@ class Gateway:
         from pggw.sql.settings import Settings
         from pggw.sql.writes import Writer
 
+        database = user  # "postgres" is an alias of the user's own database
         settings = Settings()
         settings.apply_startup({**params, "session_authorization": user})
         if self.config.ack != "wal":
@@ -287,6 +288,17 @@ class Gateway:
             return server_context(self.config.tls_cert, self.config.tls_key)
         return server_context(*ensure_self_signed(self.data_dir))
 
+    def greet(self) -> None:
+        """Provision the demo user on a first start and print how to connect."""
+        if not self.config.local_users:
+            return
+        from pggw.demo import TOUR, provision_demo_user
+
+        line = provision_demo_user(self.users, self.data_dir, self.config.pg_endpoint)
+        if line is not None:
+            for text in TOUR.format(line=line).splitlines():
+                log.info("{text}", text=text)
+
     def service(self) -> MultiService:
         from pggw.ops.shutdown import GatewayService
 
@@ -345,4 +357,5 @@ class Gateway:
                                       make_site(self), self.reactor)  # type: ignore[arg-type]
         self.http_listener.setServiceParent(top)  # type: ignore[no-untyped-call]
         self.ops.setServiceParent(top)  # type: ignore[no-untyped-call]
+        self.reactor.callWhenRunning(self.greet)
         return top
