@@ -148,6 +148,7 @@ async def run_target(name: str, url: str, args: argparse.Namespace, tmp: Path,
     from twisted.internet.task import deferLater
 
     from pggw.cdf import CdfClient, ClientCredentialsProvider, StaticTokenProvider
+    from pggw.gateway import UPLOAD_PAGE_ROWS
     from pggw.tables.registry import builtin_registry
     from pggw.upload import Uploader
     from pggw.wal.codec import encode_chunk
@@ -179,7 +180,8 @@ async def run_target(name: str, url: str, args: argparse.Namespace, tmp: Path,
             total += n
             await wal.commit(wal.new_txid(), "bench", [(table, "insert", encode_chunk(cols), n)])
         up = Uploader(wal, builtin_registry(), lambda user: client, reactor,  # type: ignore[arg-type]
-                      concurrency=args.concurrency, poll_interval=0.01)
+                      concurrency=args.concurrency, poll_interval=0.01,
+                      page_rows=UPLOAD_PAGE_ROWS)  # as the gateway runs it
         c0, t0 = cpu(), time.perf_counter()
         up.startService()
         while True:

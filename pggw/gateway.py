@@ -62,6 +62,7 @@ class WalService(Service):
         return self.wal.close()  # type: ignore[no-any-return]
 
 
+UPLOAD_PAGE_ROWS = 100_000
 EMULATOR_PROJECT = "demo"
 EMULATOR_CLIENT = ("demo-client", "demo-secret")
 
@@ -328,8 +329,10 @@ class Gateway:
                              c.cdf_client_id or "", c.cdf_client_secret or "", c.cdf_scopes)
         from pggw.upload import Uploader
 
+        # One page is about one full datapoint request: enough to keep CDF busy while the
+        # rows in memory stay bounded when a client streams millions of rows.
         self.uploader = Uploader(self.wal, self.registry, self.client_for, self.reactor,
-                                 table_for=self.table_for)
+                                 table_for=self.table_for, page_rows=UPLOAD_PAGE_ROWS)
         self.uploader.setServiceParent(top)
         self.metrics.register(self.uploader.metrics.collector())
         ctx = GatewayContext(
