@@ -39,8 +39,64 @@ class StaticTokenProvider:
         self.invalidations += 1
 
 
+class CachedTokenProvider:
+    """Caches a token until its refresh time; concurrent callers share one fetch, and a
+    transient failure keeps a still-valid token.  Subclasses set ``_reactor`` and implement
+    ``_fetch()``, which stores ``_token``, ``_expires_at`` and ``_refresh_at``."""
+
+    _reactor: Any
+    _token: str | None = None
+    _expires_at = 0.0
+    _refresh_at = 0.0
+    _fetching: list[Deferred[str]] | None = None
+
+    async def _fetch(self) -> str:
+        raise NotImplementedError
+
+    async def token(self) -> str:
+        now = self._reactor.seconds()
+        if self._token is not None and now < self._refresh_at:
+            return self._token
+        try:
+            return await self._shared_fetch()
+        except TokenError as e:
+            if self._token is not None and now < self._expires_at and e.transient:
+                return self._token
+            raise
+
+    def invalidate(self) -> None:
+        self._token = None
+        self._expires_at = self._refresh_at = 0.0
+
+    def _shared_fetch(self) -> Deferred[str]:
+        d: Deferred[str] = Deferred()
+        if self._fetching is not None:
+            self._fetching.append(d)
+            return d
+        waiters = self._fetching = [d]
+
+        def done(result: Any) -> None:
+            self._fetching = None
+            for w in waiters:
+                if isinstance(result, BaseException):
+                    w.errback(result)
+                else:
+                    w.callback(result)
+
+        async def run() -> None:
+            try:
+                token = await self._fetch()
+            except BaseException as e:  # noqa: BLE001 - delivered to every waiter
+                done(e)
+            else:
+                done(token)
+
+        Deferred.fromCoroutine(run())
+        return d
+
+
 @implementer(ITokenProvider)
-class ClientCredentialsProvider:
+class ClientCredentialsProvider(CachedTokenProvider):
     """OAuth 2.0 client-credentials grant (RFC 6749 §4.4) against an OIDC token URL.
 
     The token is reused until ``refresh_fraction`` of its lifetime has passed (at most
@@ -85,47 +141,6 @@ class ClientCredentialsProvider:
         self._refresh_at = 0.0
         self._fetching: list[Deferred[str]] | None = None
         self.fetches = 0
-
-    async def token(self) -> str:
-        now = self._reactor.seconds()
-        if self._token is not None and now < self._refresh_at:
-            return self._token
-        try:
-            return await self._shared_fetch()
-        except TokenError as e:
-            if self._token is not None and now < self._expires_at and e.transient:
-                return self._token
-            raise
-
-    def invalidate(self) -> None:
-        self._token = None
-        self._expires_at = self._refresh_at = 0.0
-
-    def _shared_fetch(self) -> Deferred[str]:
-        d: Deferred[str] = Deferred()
-        if self._fetching is not None:
-            self._fetching.append(d)
-            return d
-        waiters = self._fetching = [d]
-
-        def done(result: Any) -> None:
-            self._fetching = None
-            for w in waiters:
-                if isinstance(result, BaseException):
-                    w.errback(result)
-                else:
-                    w.callback(result)
-
-        async def run() -> None:
-            try:
-                token = await self._fetch()
-            except BaseException as e:  # noqa: BLE001 - delivered to every waiter
-                done(e)
-            else:
-                done(token)
-
-        Deferred.fromCoroutine(run())
-        return d
 
     async def _fetch(self) -> str:
         form = {"grant_type": "client_credentials", "client_id": self.client_id,

@@ -19,7 +19,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from zope.interface import implementer
 
-from pggw.cdf.auth import ITokenProvider
+from pggw.cdf.auth import CachedTokenProvider, ITokenProvider
 from pggw.cdf.errors import CdfError, TokenError, is_transient
 
 __all__ = [
@@ -150,7 +150,7 @@ async def refresh_session(
 
 
 @implementer(ITokenProvider)
-class SessionTokenProvider:
+class SessionTokenProvider(CachedTokenProvider):
     """Access tokens of one bound CDF session, refreshed with its session key.
 
     ``initial`` (the bind's answer) is used until it must be refreshed. A new session key in a
@@ -205,48 +205,10 @@ class SessionTokenProvider:
             if self._on_new_key is not None:
                 self._on_new_key(answer.session_key)
 
-    async def token(self) -> str:
-        now = self._reactor.seconds()
-        if self._token is not None and now < self._refresh_at:
-            return self._token
-        try:
-            return await self._shared_fetch()
-        except TokenError as e:
-            if self._token is not None and now < self._expires_at and e.transient:
-                return self._token
-            raise
-
-    def invalidate(self) -> None:
-        self._token = None
-        self._expires_at = self._refresh_at = 0.0
-
-    def _shared_fetch(self) -> Deferred[str]:
-        d: Deferred[str] = Deferred()
-        if self._fetching is not None:
-            self._fetching.append(d)
-            return d
-        waiters = self._fetching = [d]
-
-        def done(result: Any) -> None:
-            self._fetching = None
-            for w in waiters:
-                if isinstance(result, BaseException):
-                    w.errback(result)
-                else:
-                    w.callback(result)
-
-        async def run() -> None:
-            try:
-                started = self._reactor.seconds()
-                self.refreshes += 1
-                answer = await refresh_session(self._treq, self.base_url, self.project,
-                                               self.session_id, self._key,
-                                               timeout=self._timeout)
-                self._accept(answer, started)
-            except BaseException as e:  # noqa: BLE001 - delivered to every waiter
-                done(e)
-            else:
-                done(answer.access_token)
-
-        Deferred.fromCoroutine(run())
-        return d
+    async def _fetch(self) -> str:
+        started = self._reactor.seconds()
+        self.refreshes += 1
+        answer = await refresh_session(self._treq, self.base_url, self.project,
+                                       self.session_id, self._key, timeout=self._timeout)
+        self._accept(answer, started)
+        return answer.access_token
