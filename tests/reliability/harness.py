@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -67,10 +68,8 @@ def kill_hard(d: Daemon, *, with_emulator: bool = True) -> None:
     for k in kids:
         if k is None:
             continue
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(k, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         _reap_wait(k)
 
 
@@ -89,10 +88,8 @@ def stop(d: Daemon) -> None:
     kid = emulator_pid(d)
     d.stop()
     if kid is not None and Path(f"/proc/{kid}").exists():
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(kid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def emulator_url(d: Daemon, timeout: float = 30) -> str:

@@ -17,7 +17,7 @@ import pytest
 import requests
 from harness import dsn, start, stop, write_figure
 from scramp import ScramClient
-from standalone import cdf_args, standalone_emulator
+from standalone import cdf_args
 
 from tests.conftest import Daemon
 from tests.rawpg import _msg, parse_fields

@@ -15,8 +15,17 @@ from pathlib import Path
 
 import pytest
 from conftest import FULL
-from harness import (Emulator, dsn, emulator_pid, emulator_url, kill_hard, start, stop,
-                     wait_uploaded, write_figure)
+from harness import (
+    Emulator,
+    dsn,
+    emulator_pid,
+    emulator_url,
+    kill_hard,
+    start,
+    stop,
+    wait_uploaded,
+    write_figure,
+)
 from workload import Recorder, Round, check
 
 USERS = ["alice", "bob"]
@@ -44,8 +53,9 @@ def run_rounds(data: Path, rec: Recorder, rng: random.Random, kills: int,
         deadline = time.monotonic() + 60
         while not all(w.ready() for w in rounds):
             assert not rec.unexpected, rec.unexpected
-            assert time.monotonic() < deadline, ("the workload made no progress",
-                                                 [dict(w.progress) for w in rounds], d.log()[-3000:])
+            assert time.monotonic() < deadline, (
+                "the workload made no progress", [dict(w.progress) for w in rounds],
+                d.log()[-3000:])
             time.sleep(0.02)
         if kill_emulator_every and r % kill_emulator_every == kill_emulator_every - 1:
             pid = emulator_pid(d)

@@ -6,6 +6,7 @@ nothing lost."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -18,8 +19,17 @@ from pathlib import Path
 import psycopg
 import pytest
 from conftest import FULL
-from harness import (Emulator, dsn, emulator_url, start, stop, tree_rss_kib, rss_kib,
-                     wait_uploaded, write_figure)
+from harness import (
+    Emulator,
+    dsn,
+    emulator_url,
+    rss_kib,
+    start,
+    stop,
+    tree_rss_kib,
+    wait_uploaded,
+    write_figure,
+)
 from test_hostile_daemon import raw_client
 from workload import Recorder, Round, check
 
@@ -54,7 +64,7 @@ def _pct(xs: list[float], p: float) -> float:
 @pytest.mark.slow
 def test_connection_flood(tmp_path: Path) -> None:
     d = start(tmp_path / "gw")
-    rng = random.Random(3)
+
     socks: list[socket.socket] = []
     stop_loris = threading.Event()
     try:
@@ -73,10 +83,8 @@ def test_connection_flood(tmp_path: Path) -> None:
             c = raw_client(d.port, f"127.21.0.{i + 1}", timeout=30)
             c.startup("alice", "s3cret-pw")
             c.sock.setblocking(False)
-            try:
+            with contextlib.suppress(BlockingIOError):
                 c.sock.send(q)
-            except BlockingIOError:
-                pass
             socks.append(c.sock)
         # Slow loris: a startup packet, one byte a second.
         pkt = struct.pack("!i", 196608) + b"user\0alice\0database\0alice\0\0"
@@ -89,10 +97,8 @@ def test_connection_flood(tmp_path: Path) -> None:
             pos = 0
             while not stop_loris.is_set():
                 for s in loris:
-                    try:
+                    with contextlib.suppress(OSError):
                         s.send(pkt[pos % len(pkt):pos % len(pkt) + 1])
-                    except OSError:
-                        pass
                 pos += 1
                 stop_loris.wait(1)
         threading.Thread(target=drip, daemon=True).start()

@@ -1,3 +1,5 @@
+# ruff: noqa: B023
+# (each closure in this file is called at once, inside its own loop iteration)
 """A mixed workload that records what the gateway acknowledged, and the oracle that checks CDF.
 
 Every client thread owns its keys (``rel-<user>-r<round>-<worker>...``), so the expected final
@@ -245,9 +247,9 @@ class Round:
     def copy_forever(self) -> None:
         """A COPY still streaming when the gateway dies: none of it may reach CDF."""
         table = f"{self.ns}-never"
-        with psycopg.connect(self.dsn) as c, c.cursor() as cur:
-            with cur.copy("COPY raw_rows (_raw_database, _raw_table, _raw_key, _raw_columns) "
-                          "FROM STDIN") as cp:
+        with psycopg.connect(self.dsn) as c, c.cursor() as cur, cur.copy(
+                "COPY raw_rows (_raw_database, _raw_table, _raw_key, _raw_columns) "
+                "FROM STDIN") as cp:
                 for k in range(10**9):
                     key = f"copy{k}"
                     if k % 100 == 0:
