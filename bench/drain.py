@@ -148,7 +148,13 @@ async def run_target(name: str, url: str, args: argparse.Namespace, tmp: Path,
     from twisted.internet.task import deferLater
 
     from pggw.cdf import CdfClient, ClientCredentialsProvider, StaticTokenProvider
-    from pggw.gateway import UPLOAD_PAGE_ROWS
+    from pggw.gateway import (
+        UPLOAD_INGEST_SHARE,
+        UPLOAD_LINGER,
+        UPLOAD_PAGE_ITEMS,
+        UPLOAD_PAGE_RECORDS,
+        UPLOAD_PAGE_ROWS,
+    )
     from pggw.tables.registry import builtin_registry
     from pggw.upload import Uploader
     from pggw.wal.codec import encode_chunk
@@ -181,7 +187,9 @@ async def run_target(name: str, url: str, args: argparse.Namespace, tmp: Path,
             await wal.commit(wal.new_txid(), "bench", [(table, "insert", encode_chunk(cols), n)])
         up = Uploader(wal, builtin_registry(), lambda user: client, reactor,  # type: ignore[arg-type]
                       concurrency=args.concurrency, poll_interval=0.01,
-                      page_rows=UPLOAD_PAGE_ROWS)  # as the gateway runs it
+                      page_rows=UPLOAD_PAGE_ROWS, page_records=UPLOAD_PAGE_RECORDS,
+                      page_items=UPLOAD_PAGE_ITEMS, linger=UPLOAD_LINGER,
+                      ingest_share=UPLOAD_INGEST_SHARE)  # as the gateway runs it
         c0, t0 = cpu(), time.perf_counter()
         up.startService()
         while True:

@@ -1,20 +1,34 @@
 """Ingest benchmark: the same rows, through the same client, into pggw and into PostgreSQL 15.
 
     python bench/ingest.py [--rows 1000000] [--paths copy_text,copy_binary,...] [--rss-rows N]
+                           [--backlog N] [--profile DIR [--profile-mode gil|idle]]
 
 pggw runs as in real use (``twistd pggw``, its uploader draining into the
 embedded emulator in another process); PostgreSQL is Debian's 15, started
 in a temp dir with fsync and synchronous_commit on.  Both get a
 ``double_datapoints (external_id, timestamp, value)`` table with a unique
-index on (external_id, timestamp).  Prints rows/s for each and the ratio.
+index on (external_id, timestamp).  Prints rows/s for each and the ratio; then how
+many rows pggw's uploader drained into the emulator while PostgreSQL's part ran (on the
+same cores), and for pggw's part the rows waiting in its WAL for upload when it started
+and ended (the uploader drains the earlier paths' rows meanwhile) and the CPU seconds the
+gateway and the emulator used.
+
+``--backlog N`` first COPYs N rows into pggw only (not measured), so that a single path
+runs while the uploader drains a backlog, as in the full run. ``--profile DIR`` records
+the gateway with py-spy during pggw's part of each path (``DIR/<path>.txt``, py-spy's raw
+collapsed stacks): every thread, waiting or not, or with ``--profile-mode gil`` only the
+thread holding the GIL (where the Python CPU goes).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -171,12 +185,71 @@ def rss_run(dsn: str, pid: int, n: int) -> float:
     return peak_rss_mb(pid)
 
 
+def backlog_rows(dsn: str) -> int:
+    """Rows waiting in pggw's WAL for upload (all tables of the bench user)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as c:
+        rows = c.execute("SELECT rows_waiting FROM pggw.backlog").fetchall()
+    return sum(int(r[0] or 0) for r in rows)
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds used so far by process ``pid`` and by its children (the emulator)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def own(p: int) -> float:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            kids += [int(k) for k in (task / "children").read_text().split()]
+    return own(pid), sum(own(k) for k in kids)
+
+
+def start_profile(pid: int, out: Path, mode: str) -> subprocess.Popen[bytes] | None:
+    """py-spy on ``pid``: ``mode`` "gil" samples only the thread holding the GIL (where
+    the Python CPU goes), "idle" every thread, waiting or not."""
+    spy = shutil.which("py-spy")
+    if spy is None:
+        print("py-spy not found: pip install py-spy", file=sys.stderr)
+        return None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen([spy, "record", "--pid", str(pid), "--threads",
+                             "--gil" if mode == "gil" else "--idle", "--rate", "200",
+                             "--nonblocking", "--format", "raw", "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_profile(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None:
+        import signal
+
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--paths", default=",".join(PATHS))
     ap.add_argument("--rss-rows", type=int, default=0,
                     help="also COPY this many rows in one stream and report pggw's peak RSS")
+    ap.add_argument("--backlog", type=int, default=0,
+                    help="first COPY this many rows into pggw only, for its uploader to drain "
+                         "while the paths run")
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="record pggw with py-spy during each path into this directory")
+    ap.add_argument("--profile-mode", choices=("gil", "idle"), default="idle",
+                    help="py-spy samples: the GIL holder only, or all threads (default)")
     args = ap.parse_args()
     import psycopg
 
@@ -188,10 +261,12 @@ def main() -> None:
         with psycopg.connect(gw_dsn, autocommit=True) as c:
             c.execute("INSERT INTO time_series (external_id, name) VALUES " + ",".join(
                 f"('bench-ts-{i}', 'bench series {i}')" for i in range(SERIES)))
+        offset = 0
+        if args.backlog:
+            copy_text(gw_dsn, make_rows(args.backlog, 10**10))
         with postgres_server() as pg_dsn:
             with psycopg.connect(pg_dsn, autocommit=True) as c:
                 c.execute(PG_TABLE)
-            offset = 0
             for name in args.paths.split(","):
                 label, fn, target, share = PATHS[name]
                 n = max(1000, int(args.rows * share))
@@ -200,13 +275,29 @@ def main() -> None:
                 with psycopg.connect(pg_dsn, autocommit=True) as c:
                     c.execute("TRUNCATE double_datapoints")
                     c.execute("CHECKPOINT")
+                before_pg = backlog_rows(gw_dsn)
                 t_pg = fn(pg_dsn, rows)
-                t_gw = fn(gw_dsn, rows)
+                waiting = backlog_rows(gw_dsn)
+                spy = (start_profile(gw.proc.pid, args.profile / f"{name}.txt",
+                                     args.profile_mode)
+                       if args.profile else None)
+                cpu0 = cpu_seconds(gw.proc.pid)
+                try:
+                    t_gw = fn(gw_dsn, rows)
+                finally:
+                    stop_profile(spy)
+                cpu1 = cpu_seconds(gw.proc.pid)
                 r_pg, r_gw = n / t_pg, n / t_gw
                 results.append((label, n, r_gw, r_pg, r_gw / r_pg, target))
                 print(f"{label:48s} {n:>9,} rows  pggw {r_gw:>10,.0f}/s  "
                       f"PostgreSQL {r_pg:>10,.0f}/s  ratio {r_gw / r_pg:5.2f} "
                       f"(target >= {target})", flush=True)
+                print(f"  pggw's uploader drained {before_pg - waiting:,} rows during "
+                      f"PostgreSQL's part; pggw: {waiting:,} rows waiting for upload at "
+                      f"start, {backlog_rows(gw_dsn):,} at end; CPU s: gateway "
+                      f"{cpu1[0] - cpu0[0]:.1f}, emulator {cpu1[1] - cpu0[1]:.1f} "
+                      f"in {t_gw:.1f} s; peak RSS so far {peak_rss_mb(gw.proc.pid):.0f} MB",
+                      flush=True)
         if args.rss_rows:
             rss = rss_run(gw_dsn, gw.proc.pid, args.rss_rows)
             print(f"peak RSS of pggw after COPY of {args.rss_rows:,} rows: {rss:.0f} MB "

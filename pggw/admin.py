@@ -69,8 +69,11 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from pggw.ops import cli
 
+    fallback = None
+    if args.token is None:  # the admin token, as on the gateway's host
+        fallback = os.environ.get(cli.ADMIN_TOKEN_ENV) or cli.read_admin_token(args.data_dir)
     return cli.status(args.http_url.rstrip("/"), token=args.token, watch_mode=args.watch,
-                      as_json=args.json, interval=args.interval)
+                      as_json=args.json, interval=args.interval, fallback_token=fallback)
 
 
 def cmd_drain(args: argparse.Namespace) -> int:
@@ -86,9 +89,11 @@ def _http_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--http-url", default=default_http_url(),
                    help="the gateway's HTTP endpoint (default: $PGGW_HTTP_URL, else derived "
                         "from $PGGW_HTTP_ENDPOINT, else http://127.0.0.1:8080)")
-    p.add_argument("--token", default=os.environ.get("PGGW_ADMIN_TOKEN"),
-                   help="bearer token for per-user detail from a remote host "
-                        "(default: $PGGW_ADMIN_TOKEN)")
+    p.add_argument("--token", default=os.environ.get("PGGW_TOKEN") or None,
+                   help="bearer token for per-user detail: a CDF access token (shows the "
+                        "gateway users of its identity and project) or the gateway's admin "
+                        "token (shows all); default $PGGW_TOKEN, else the admin token from "
+                        "$PGGW_ADMIN_TOKEN or <data-dir>/admin.token when readable")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
 
 

@@ -93,7 +93,8 @@ class EmbeddedEmulator(Service):
         reactor = self.reactor or default_reactor
         self.data_dir.mkdir(parents=True, exist_ok=True)
         args = [sys.executable, "-m", "pggw.emulator", "--endpoint", self.endpoint,
-                "--data-dir", str(self.data_dir), "--project", self.project]
+                "--data-dir", str(self.data_dir), "--project", self.project,
+                "--parent-pid", str(os.getpid())]
         self.process = reactor.spawnProcess(_ChildProtocol(self), sys.executable, args,
                                             env=dict(os.environ))
 

@@ -63,6 +63,17 @@ class WalService(Service):
 
 
 UPLOAD_PAGE_ROWS = 100_000
+# Small transactions make small records: a page takes up to this many (and UPLOAD_PAGE_ROWS
+# rows), so that a trickle of single-row commits is uploaded in few requests.
+UPLOAD_PAGE_RECORDS = 1000
+# … and stops once its records made this many items (1000-row INSERTs over 1000 series
+# make an item per row: far heavier than a COPY's rows, a few series per 20k-row chunk).
+UPLOAD_PAGE_ITEMS = 50_000
+# After a page that reached the end of the WAL, wait this long for more commits.
+UPLOAD_LINGER = 0.05
+# While clients are committing, the uploader takes at most this share of the time (more as
+# the WAL fills up: all of it from half the quota on).
+UPLOAD_INGEST_SHARE = 0.25
 EMULATOR_PROJECT = "demo"
 EMULATOR_CLIENT = ("demo-client", "demo-secret")
 
@@ -147,15 +158,16 @@ class Gateway:
         registry = self.registry_for(user)
         catalog = Catalog(registry, user=user, database=database, settings=settings)
         writer = Writer(registry=registry, wal=self.wal, user=user, settings=settings,
-                        on_commit=self.committed, staging_dir=self.staging_dir,
+                        on_commit=lambda seq: self.committed(seq, user),
+                        staging_dir=self.staging_dir,
                         check_write=self.check_write, metrics=self.metrics)
         return Engine(user=user, database=database, catalog=catalog, settings=settings,
                       writer=writer, services=self)
 
-    def committed(self, seq: int) -> None:
-        """A transaction reached the WAL: let the uploader look at once."""
+    def committed(self, seq: int, user: str | None = None) -> None:
+        """A transaction of ``user`` reached the WAL: let the uploader look at once."""
         if self.uploader is not None:
-            self.uploader.wake()
+            self.uploader.wake(user)
 
     # -- CDF -------------------------------------------------------------------
     def connect_cdf(self, url: str, project: str, token_url: str, client_id: str,
@@ -293,12 +305,15 @@ class Gateway:
         """Provision the demo user on a first start and print how to connect."""
         if not self.config.local_users:
             return
-        from pggw.demo import TOUR, provision_demo_user
+        from pggw.demo import TOUR, dashboard_url, provision_demo_user, status_command
 
         line = provision_demo_user(self.users, self.data_dir, self.config.pg_endpoint)
         if line is not None:
-            for text in TOUR.format(line=line).splitlines():
-                log.info("{text}", text=text)
+            http = self.config.http_endpoint
+            text = TOUR.format(line=line, dashboard=dashboard_url(http),
+                               status=status_command(self.data_dir, http))
+            for row in text.splitlines():
+                log.info("{text}", text=row)
 
     def service(self) -> MultiService:
         from pggw.ops.shutdown import GatewayService
@@ -332,7 +347,10 @@ class Gateway:
         # One page is about one full datapoint request: enough to keep CDF busy while the
         # rows in memory stay bounded when a client streams millions of rows.
         self.uploader = Uploader(self.wal, self.registry, self.client_for, self.reactor,
-                                 table_for=self.table_for, page_rows=UPLOAD_PAGE_ROWS)
+                                 table_for=self.table_for, page_rows=UPLOAD_PAGE_ROWS,
+                                 page_records=UPLOAD_PAGE_RECORDS,
+                                 page_items=UPLOAD_PAGE_ITEMS, linger=UPLOAD_LINGER,
+                                 ingest_share=UPLOAD_INGEST_SHARE)
         self.uploader.setServiceParent(top)
         self.metrics.register(self.uploader.metrics.collector())
         ctx = GatewayContext(

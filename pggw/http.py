@@ -36,8 +36,8 @@ def make_site(gateway: Any) -> server.Site:
     mount(root, gateway, gateway.ops)
 
     # -- the credentials management API ---------------------------------------------------
-    # It may also replace gateway.ops.authorize_status(request) -> bool, which decides
-    # whether /status shows per-user detail (default: loopback clients only).
+    # (Who sees per-user detail in /status is pggw.ops.access: the admin token, or a CDF
+    # token for the gateway users bound to its identity and projects.)
     from pggw.credentials.api import mount as mount_credentials
 
     mount_credentials(root, gateway)  # /create, /api/v1/projects/{p}/postgresgateway...

@@ -13,10 +13,6 @@ from pathlib import Path
 
 import pytest
 
-# The reliability suite (tests/reliability, issue 8) is still being made green: it runs only
-# when asked for, PGGW_RELIABILITY=ci (the quick subset) or =full.
-collect_ignore = [] if os.environ.get("PGGW_RELIABILITY") else ["reliability"]
-
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 
 

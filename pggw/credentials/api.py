@@ -19,6 +19,7 @@ bodies and secrets are never logged.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import string
@@ -54,7 +55,7 @@ from pggw.wire.auth import make_verifier
 
 log = Logger()
 
-__all__ = ["ApiError", "CredentialsApi", "mount"]
+__all__ = ["ApiError", "CredentialsApi", "TokenInspector", "bearer_token", "mount"]
 
 MAX_BODY = 1 << 20
 USERNAME_PREFIX = "pggw_"
@@ -182,6 +183,87 @@ def user_json(user: User, session_id: int | None) -> dict[str, Any]:
     return out
 
 
+# -- callers' tokens ------------------------------------------------------------------------------
+
+
+def bearer_token(request: server.Request) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header; None without a header of
+    that form."""
+    header = (request.getHeader(b"authorization") or b"").decode("latin-1")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class TokenInspector:
+    """Whose a caller's CDF access token is: CDF's ``GET /token/inspect`` (against the
+    daemon's CDF), its failures mapped to :class:`ApiError` — 401 CDF refuses the token,
+    403 CDF will not inspect it (the identity lacks ``projectsAcl:LIST``/``groupsAcl:LIST``),
+    503 CDF unreachable or failing.
+
+    With ``ttl`` > 0 answers (and 401/403 refusals) are cached that many seconds, keyed by
+    the token's SHA-256 (the token itself is not kept); transient failures are not cached.
+    ``gateway`` gives ``reactor``, ``cdf`` (None until CDF's address is known) and
+    ``identities.treq``."""
+
+    def __init__(self, gateway: Any, *, ttl: float = 0.0, max_entries: int = 1024) -> None:
+        self.gw = gateway
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._cache: dict[bytes, tuple[float, Capabilities | ApiError]] = {}
+
+    def _now(self) -> float:
+        return float(self.gw.reactor.seconds())
+
+    def _cached(self, key: bytes) -> Capabilities | ApiError | None:
+        hit = self._cache.get(key)
+        if hit is None:
+            return None
+        if hit[0] <= self._now():
+            del self._cache[key]
+            return None
+        return hit[1]
+
+    def _remember(self, key: bytes, answer: Capabilities | ApiError) -> None:
+        if self.ttl <= 0:
+            return
+        now = self._now()
+        if len(self._cache) >= self.max_entries:
+            for k in [k for k, (until, _) in self._cache.items() if until <= now]:
+                del self._cache[k]
+            while len(self._cache) >= self.max_entries:
+                del self._cache[next(iter(self._cache))]
+        self._cache[key] = (now + self.ttl, answer)
+
+    async def inspect(self, token: str) -> Capabilities:
+        key = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+        hit = self._cached(key)
+        if isinstance(hit, ApiError):
+            raise ApiError(hit.code, hit.message)
+        if hit is not None:
+            return hit
+        cdf = self.gw.cdf
+        if cdf is None:
+            raise _unavailable("pggw is not connected to CDF yet")
+        try:
+            caps = await inspect_token(self.gw.identities.treq, str(cdf.base_url), token)
+        except CdfError as e:
+            if e.status == 401:
+                refused = ApiError(401, "Unauthorized: CDF does not accept the token")
+            elif e.status == 403:
+                refused = ApiError(403, "The token's identity needs projectsAcl:LIST and "
+                                        "groupsAcl:LIST (CDF refused /token/inspect)")
+            else:
+                raise _unavailable(f"CDF answered {e.status} to /token/inspect") from None
+            self._remember(key, refused)
+            raise refused from None
+        except (CdfConnectionError, TokenError):
+            raise _unavailable("CDF is unreachable") from None
+        self._remember(key, caps)
+        return caps
+
+
 # -- the API --------------------------------------------------------------------------------------
 
 
@@ -193,6 +275,8 @@ class CredentialsApi:
     def __init__(self, gateway: Any) -> None:
         self.gw = gateway
         self.throttle = LoginThrottle(gateway.reactor, free_failures=5, addr_refuse_after=60)
+        # Uncached: a change of the caller's groups in CDF applies to the next request.
+        self.inspector = TokenInspector(gateway)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -210,24 +294,13 @@ class CredentialsApi:
         return int(self.gw.reactor.seconds() * 1000)
 
     async def _inspect_caller(self, request: server.Request, project: str) -> Capabilities:
-        header = (request.getHeader(b"authorization") or b"").decode("latin-1")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = bearer_token(request)
+        if token is None:
             raise ApiError(401, "Unauthorized: send Authorization: Bearer <CDF access token>")
-        try:
-            caps = await inspect_token(self.treq, self.base_url(), token.strip())
-        except CdfError as e:
-            if e.status == 401:
-                raise ApiError(401, "Unauthorized: CDF does not accept the token") from None
-            if e.status == 403:
-                raise ApiError(403, "The token's identity needs projectsAcl:LIST and "
-                                    "groupsAcl:LIST (CDF refused /token/inspect)") from None
-            raise _unavailable(f"CDF answered {e.status} to /token/inspect") from None
-        except (CdfConnectionError, TokenError):
-            raise _unavailable("CDF is unreachable") from None
+        caps = await self.inspector.inspect(token)
         if not caps.in_project(project):
             raise ApiError(401, f"Unauthorized: the token is not valid for project {project}")
-        request.pggw_bearer = token.strip()  # type: ignore[attr-defined]
+        request.pggw_bearer = token  # type: ignore[attr-defined]
         return caps
 
     @staticmethod

@@ -6,9 +6,13 @@ SIGTERM/SIGINT.
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Any
 
 from twisted.python import usage
+
+PARENT_CHECK_SECONDS = 0.5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,10 +41,27 @@ def main(argv: list[str] | None = None) -> int:
         reactor.stop()
 
     service.when_listening().addCallbacks(announce, failed)
+    if options["parent-pid"]:
+        _exit_with_parent(reactor, options["parent-pid"])
     service.startService()
     reactor.addSystemEventTrigger("before", "shutdown", service.stopService)
     reactor.run()
     return 0
+
+
+def _exit_with_parent(reactor: Any, pid: int) -> None:
+    """A SIGKILLed gateway cannot stop its emulator: notice the parent is gone (we were
+    re-parented) and stop, so that the restarted gateway's emulator gets the port."""
+    from twisted.internet.task import LoopingCall
+
+    def check() -> None:
+        if os.getppid() != pid:  # nothing to print to: the pipes went with the gateway
+            watch.stop()
+            reactor.stop()
+
+    watch = LoopingCall(check)
+    watch.clock = reactor
+    reactor.callWhenRunning(watch.start, PARENT_CHECK_SECONDS, now=True)
 
 
 if __name__ == "__main__":

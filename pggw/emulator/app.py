@@ -110,7 +110,9 @@ class EmulatorResource(Resource):
         app = self.app
         method = request.method.decode("ascii", "replace")
         path = request.path.decode("utf-8", "replace")
-        internal = path.startswith("/_emulator")
+        # The emulator's own endpoints are exempt from faults, except the file upload URLs
+        # (CDF's storage, which can fail or expire like any other request).
+        internal = path.startswith("/_emulator") and not path.startswith("/_emulator/files/")
         request.setHeader(b"x-request-id", uuid.uuid4().hex[:16].encode())  # type: ignore[no-untyped-call]
 
         subject = None if internal else self._subject_of(request)

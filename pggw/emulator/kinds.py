@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from pggw.emulator.errors import ApiError, bad_request, missing
-from pggw.emulator.http import Ctx, Reply, Route, items_of, limit_of
+from pggw.emulator.http import Ctx, Reply, Route, identifier, items_of, limit_of
 from pggw.emulator.resources import (
     DATA_SET,
     MAX_ID,
@@ -22,6 +22,7 @@ from pggw.emulator.resources import (
     kind_routes,
     list_items,
     meta,
+    resolve,
 )
 from pggw.emulator.store import now_ms
 
@@ -98,16 +99,12 @@ def assets_before_delete(
 ) -> list[dict[str, Any]]:
     store = ctx.app.store
     ids = {a["id"] for a in found}
-    children: dict[int, list[dict[str, Any]]] = {}
-    for asset in store.scan(ctx.project, "assets"):
-        if "parentId" in asset:
-            children.setdefault(asset["parentId"], []).append(asset)
     recursive = bool(body.get("recursive", False))
     out = list(found)
     todo = list(found)
     while todo:
         asset = todo.pop()
-        for child in children.get(asset["id"], []):
+        for child in store.children(ctx.project, "assets", [asset["id"]]):
             if child["id"] in ids:
                 continue
             if not recursive:
@@ -533,7 +530,16 @@ def list_runs_get(ctx: Ctx) -> Reply:
     return list_runs(ctx, flt, limit_of(ctx.int_arg("limit"), 100, 1000), ctx.arg("cursor"))
 
 
-# -- files: single-object create and the upload URL ------------------------------------------
+# -- files: single-object create, upload and download links --------------------------------
+#
+# The upload URL is ``/_emulator/files/{project}/{id}/{key}``: ``PUT`` the content there (no
+# token: the key is the authorization, like a signed cloud-storage URL) and ``GET`` it back.
+# Fault rules apply to these paths too (``"path": "/_emulator/files/*"``), to emulate a
+# failing or expired upload URL.
+
+
+def _upload_url(ctx: Ctx, item: dict[str, Any]) -> str:
+    return f"{ctx.base_url}/_emulator/files/{ctx.project}/{item['id']}/{item['_uploadKey']}"
 
 
 def create_file(ctx: Ctx) -> Reply:
@@ -546,28 +552,58 @@ def create_file(ctx: Ctx) -> Reply:
     xid = body.get("externalId")
     existing = store.get_by_external_id(ctx.project, "files", xid) if xid is not None else None
     if existing is not None and overwrite:
+        # "If there is no successful upload, the current file contents will be kept."
         now = now_ms()
-        body.update(
-            id=existing["id"],
-            createdTime=existing["createdTime"],
-            lastUpdatedTime=now,
-            uploaded=False,
-        )
+        kept = {k: existing[k] for k in ("uploaded", "uploadedTime", "_contentType")
+                if k in existing}
+        body.update(id=existing["id"], createdTime=existing["createdTime"],
+                    lastUpdatedTime=now, **kept)
         body["_uploadKey"] = key
-        with store.transaction():
-            store.replace_item(existing["id"], xid, {k: v for k, v in body.items() if k != "id"})
-            store.db.execute("DELETE FROM file_content WHERE file_id = ?", (existing["id"],))
+        store.replace_item(existing["id"], xid, {k: v for k, v in body.items() if k != "id"})
         item = body
     else:
         body["_uploadKey"] = key
         item = insert_bodies(ctx, FILES, [body], Hooks())[0]
     out = FILES.render(item)
-    out["uploadUrl"] = f"{ctx.base_url}/_emulator/files/{ctx.project}/{item['id']}/{key}"
+    out["uploadUrl"] = _upload_url(ctx, item)
     return Reply(201, out)
 
 
 def _new_upload_key() -> str:
     return secrets.token_urlsafe(24)
+
+
+def _one_file(ctx: Ctx, limit: int) -> list[dict[str, Any]]:
+    raw = items_of(ctx.body(), limit)
+    idents = [identifier(i, allow_instance=True) for i in raw]
+    return resolve(ctx, FILES, idents)
+
+
+def upload_link(ctx: Ctx) -> Reply:
+    """``POST /files/uploadlink``: a (new) upload URL for an existing file."""
+    (item,) = _one_file(ctx, 1)
+    if not item.get("_uploadKey"):
+        item["_uploadKey"] = _new_upload_key()
+        ctx.app.store.replace_item(
+            item["id"], item.get("externalId"), {k: v for k, v in item.items() if k != "id"})
+    out = FILES.render(item)
+    out["uploadUrl"] = _upload_url(ctx, item)
+    return Reply(200, {"items": [out]})
+
+
+def download_link(ctx: Ctx) -> Reply:
+    """``POST /files/downloadlink``: URLs to ``GET`` the content of uploaded files."""
+    raw = items_of(ctx.body(), 100)
+    idents = [identifier(i, allow_instance=True) for i in raw]
+    found = resolve(ctx, FILES, idents)
+    not_uploaded = [i for i, item in zip(idents, found, strict=True) if not item.get("uploaded")]
+    if not_uploaded:
+        raise ApiError(400, "Files not uploaded: "
+                       + ", ".join(str(next(iter(i.values()))) for i in not_uploaded))
+    return Reply(200, {"items": [
+        {**ident, "downloadUrl": _upload_url(ctx, item)}
+        for ident, item in zip(idents, found, strict=True)
+    ]})
 
 
 def upload_file(ctx: Ctx) -> Reply:
@@ -580,6 +616,7 @@ def upload_file(ctx: Ctx) -> Reply:
     item["uploaded"] = True
     item["uploadedTime"] = now
     item["lastUpdatedTime"] = now
+    item["_contentType"] = ctx.headers.get("content-type")
     with store.transaction():
         store.db.execute(
             "INSERT OR REPLACE INTO file_content(file_id, content) VALUES (?, ?)",
@@ -603,7 +640,9 @@ def download_file(ctx: Ctx) -> Reply:
     if row is None:
         raise ApiError(404, "File has no content yet")
     return Reply(
-        200, raw=bytes(row[0]), content_type=item.get("mimeType", "application/octet-stream")
+        200, raw=bytes(row[0]),
+        content_type=item.get("_contentType") or item.get("mimeType")
+        or "application/octet-stream",
     )
 
 
@@ -636,6 +675,8 @@ def routes() -> list[Route]:
     out.append(Route("GET", "/extpipes/runs", list_runs_get, runs_read))
     out.append(Route("POST", "/extpipes/runs/list", list_runs_post, runs_read))
     out.append(Route("POST", "/files", create_file, (("filesAcl", "WRITE"),)))
+    out.append(Route("POST", "/files/uploadlink", upload_link, (("filesAcl", "WRITE"),)))
+    out.append(Route("POST", "/files/downloadlink", download_link, (("filesAcl", "READ"),)))
     for kind in KINDS:
         for route in kind_routes(kind):
             if kind is FILES and route.method == "POST" and route.pattern == "/files":

@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE UNIQUE INDEX IF NOT EXISTS items_xid ON items(project, kind, external_id)
     WHERE external_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS items_kind ON items(project, kind, id);
+CREATE INDEX IF NOT EXISTS items_parent ON items(project, kind, json_extract(body, '$.parentId'))
+    WHERE json_extract(body, '$.parentId') IS NOT NULL;
 CREATE TABLE IF NOT EXISTS datapoints (
     ts_id INTEGER NOT NULL,
     t INTEGER NOT NULL,
@@ -175,6 +177,22 @@ class Store:
                 assert item is not None
                 yield item
             after = rows[-1][0]
+
+    def children(self, project: str, kind: str, parent_ids: list[int]) -> list[dict[str, Any]]:
+        """Items whose ``parentId`` is one of ``parent_ids`` (an index, not a scan)."""
+        out: list[dict[str, Any]] = []
+        for i in range(0, len(parent_ids), 500):
+            chunk = parent_ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                "SELECT id, body FROM items WHERE project = ? AND kind = ? "
+                f"AND json_extract(body, '$.parentId') IN ({marks})",
+                (project, kind, *chunk),
+            ):
+                item = _load(row)
+                assert item is not None
+                out.append(item)
+        return out
 
     def count(self, project: str, kind: str) -> int:
         row = self.db.execute(

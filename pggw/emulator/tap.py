@@ -20,6 +20,8 @@ class Options(usage.Options):
         ["endpoint", None, "tcp:8900:interface=127.0.0.1", "Twisted endpoint to listen on"],
         ["data-dir", None, "pggw-data/emulator", "Directory for the emulator's database and key"],
         ["project", None, "demo", "CDF project served to the default client"],
+        ["parent-pid", None, None,
+         "Exit when this process is gone (the gateway that embeds the emulator)", int],
         [
             "clients",
             None,

@@ -12,12 +12,26 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["default_http_url", "drain", "fetch_status", "format_status", "progress_line",
-           "status", "watch"]
+__all__ = ["ADMIN_TOKEN_ENV", "ADMIN_TOKEN_FILE", "default_http_url", "drain", "fetch_status",
+           "format_status", "progress_line", "read_admin_token", "status", "watch"]
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+#: the gateway's admin token (shows every user in /status): set in the daemon's environment,
+#: else generated into <data-dir>/admin.token on its first start (see pggw.ops.access)
+ADMIN_TOKEN_ENV = "PGGW_ADMIN_TOKEN"
+ADMIN_TOKEN_FILE = "admin.token"
+
+
+def read_admin_token(data_dir: Path) -> str | None:
+    """The token in ``<data_dir>/admin.token``; None when it is missing or unreadable."""
+    try:
+        token = (data_dir / ADMIN_TOKEN_FILE).read_text().strip()
+    except OSError:
+        return None
+    return token or None
 
 
 def default_http_url(env: dict[str, str] | None = None) -> str:
@@ -62,8 +76,18 @@ def _request(url: str, *, method: str = "GET", token: str | None = None,
         raise GatewayUnreachable(f"cannot reach the gateway at {url}: {e}") from None
 
 
+class TokenRefused(GatewayUnreachable):
+    pass
+
+
 def fetch_status(base: str, token: str | None = None) -> dict[str, Any]:
     code, body = _request(f"{base}/status", token=token)
+    if code == 401:
+        err = body.get("error") if isinstance(body, dict) else None
+        msg = err.get("message") if isinstance(err, dict) else None
+        raise TokenRefused(f"{base}/status refused the token: {msg or code} (pass the "
+                           "gateway's admin token or a valid CDF access token, or none "
+                           "for totals)")
     if code != 200 or not isinstance(body, dict):
         raise GatewayUnreachable(f"{base}/status answered {code}")
     return body
@@ -122,13 +146,21 @@ def format_status(st: dict[str, Any]) -> str:
         f"{up.get('rows_per_s', 0):,.1f} rows/s",
     ]
     users = st.get("users")
+    t = st.get("totals", {})
+    access = st.get("access") or {}
     if users is None:
-        t = st.get("totals", {})
         lines.append(f"USERS {t.get('users_with_backlog', 0)} with rows waiting · "
-                     f"{t.get('paused', 0)} paused · {t.get('backing_off', 0)} backing off "
-                     "(per-user detail: run on the gateway's host, or pass --token)")
+                     f"{t.get('paused', 0)} paused · {t.get('backing_off', 0)} backing off")
+        if access.get("note"):
+            lines.append(f"      {access['note']}")
+        else:
+            lines.append("      per-user detail: --token with a CDF access token or the admin "
+                         "token (<data-dir>/admin.token)")
         return "\n".join(lines)
     lines.append("")
+    if access.get("viewer") == "cdf":
+        lines.append(f"USERS your CDF token may see ({len(users)} of {t.get('users', '?')}; "
+                     f"projects: {', '.join(access.get('projects') or []) or '-'})")
     rows = [("USER", "STATE", "WAITING", "OLDEST", "REJECTED", "TABLES")]
     for u in users:
         tables = ", ".join(f"{t} ({_n(b['rows'])})" for t, b in sorted(u["backlog"].items()))
@@ -222,13 +254,24 @@ def watch(base: str, *, token: str | None, interval: float, until_empty: bool,
 
 
 def status(base: str, *, token: str | None = None, watch_mode: bool = False,
-           as_json: bool = False, interval: float = 2.0, out: IO[str] | None = None) -> int:
+           as_json: bool = False, interval: float = 2.0, out: IO[str] | None = None,
+           fallback_token: str | None = None) -> int:
+    """Print ``/status``. ``token`` (given by the operator) must be accepted;
+    ``fallback_token`` (found on this host: the admin token) is used when no ``token`` is
+    given, and dropped for totals if this gateway refuses it."""
     out = out or sys.stdout
     try:
+        if token is None and fallback_token is not None:
+            try:
+                st = fetch_status(base, fallback_token)
+                token = fallback_token
+            except TokenRefused:
+                st = fetch_status(base, None)
+        else:
+            st = fetch_status(base, token)
         if watch_mode:
-            out.write(format_status(fetch_status(base, token)) + "\n\n")
+            out.write(format_status(st) + "\n\n")
             return watch(base, token=token, interval=interval, until_empty=False, out=out)
-        st = fetch_status(base, token)
     except GatewayUnreachable as e:
         print(f"pggw-admin: {e}", file=sys.stderr)
         return 1

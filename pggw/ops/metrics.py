@@ -21,6 +21,15 @@ hook                                     exported as
 WAL figures (``pggw_wal_*``) come from a snapshot of :meth:`WriteAheadLog.stats` that the
 ``/metrics`` resource refreshes before each scrape; the uploader's own counters
 (``pggw_upload_*``, ``pggw_reactor_lag_seconds``) come from its collector.
+
+``pggw_cdf_request_duration_seconds{resource,endpoint,outcome}`` is the histogram of every
+HTTP request the CDF clients make (API calls, file content uploads, token requests), read
+from a :class:`pggw.cdf.client.RequestTimings` (the process's ``REQUEST_TIMINGS`` unless
+``Metrics`` is given another): ``resource`` is the API resource (``assets``, ``raw``,
+``files``, ``token`` …), ``endpoint`` the method and folded path (``POST /assets``,
+``POST /raw/dbs/{db}/tables/{table}/rows``, ``PUT uploadUrl``, ``POST token``),
+``outcome`` one of ``success``, ``client_error``, ``auth_error``, ``throttled``,
+``server_error``, ``timeout``, ``connection_error``.
 """
 
 from __future__ import annotations
@@ -37,7 +46,9 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
+
+from pggw.cdf.client import REQUEST_TIMINGS, RequestTimings
 
 __all__ = ["CONTENT_TYPE", "Metrics", "WalSnapshot"]
 
@@ -50,17 +61,23 @@ OTHER = "other"
 MAX_LABEL_VALUES = 500
 
 
+#: An endpoint label: a method and a folded API path (``POST /raw/dbs/{db}/tables/{table}/rows``).
+_ENDPOINT_OK = re.compile(r"[A-Z]{1,10} [A-Za-z0-9_./{}\-]{1,120}")
+
+
 class _Labels:
     """Keeps label cardinality bounded whatever the callers pass."""
 
-    def __init__(self, limit: int = MAX_LABEL_VALUES) -> None:
+    def __init__(self, limit: int = MAX_LABEL_VALUES, pattern: re.Pattern[str] = _LABEL_OK
+                 ) -> None:
         self.limit = limit
+        self.pattern = pattern
         self.seen: set[str] = set()
 
     def __call__(self, value: str) -> str:
         if value in self.seen:
             return value
-        if not _LABEL_OK.fullmatch(value) or len(self.seen) >= self.limit:
+        if not self.pattern.fullmatch(value) or len(self.seen) >= self.limit:
             return OTHER
         self.seen.add(value)
         return value
@@ -85,7 +102,8 @@ class WalSnapshot:
 class Metrics:
     """Counters the gateway's hot path increments, plus the registry ``/metrics`` exports."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time,
+                 cdf_timings: RequestTimings | None = None) -> None:
         disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series
         self.clock = clock
         self.registry = CollectorRegistry(auto_describe=True)
@@ -121,6 +139,9 @@ class Metrics:
         self.wal = WalSnapshot()
         self.state: Callable[[], dict[str, float]] = dict
         r.register(_OpsCollector(self))
+        #: CDF request latencies (``pggw_cdf_request_duration_seconds``)
+        self.cdf_timings = cdf_timings if cdf_timings is not None else REQUEST_TIMINGS
+        r.register(_CdfLatencyCollector(self.cdf_timings))
         self._statement_children: dict[str, Any] = {}
 
     # -- hooks for the front door and the engine ----------------------------------------
@@ -226,6 +247,41 @@ class _OpsCollector:
                         st.last_seq)
         for name, value in m.state().items():
             yield gauge(f"pggw_{name}", _STATE_DOCS.get(name, name), value)
+
+
+class _CdfLatencyCollector:
+    """``pggw_cdf_request_duration_seconds``: the CDF clients' request timings."""
+
+    def __init__(self, timings: RequestTimings) -> None:
+        self.timings = timings
+        self.labels = (_Labels(64), _Labels(256, _ENDPOINT_OK), _Labels(16))
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Iterator[Any]:
+        family = HistogramMetricFamily(
+            "pggw_cdf_request_duration_seconds",
+            "Duration of HTTP requests to CDF (API calls, file content uploads, token "
+            "requests), by resource, endpoint and outcome",
+            labels=["resource", "endpoint", "outcome"])
+        merged: dict[tuple[str, ...], tuple[list[int], float]] = {}
+        for key, pairs, total, _n in self.timings.snapshot():
+            labels = tuple(f(v) for f, v in zip(self.labels, key, strict=True))
+            prev = merged.get(labels)
+            counts = [c for _, c in pairs]
+            if prev is not None:  # labels folded into "other"
+                counts = [a + b for a, b in zip(prev[0], counts, strict=True)]
+                total += prev[1]
+            merged[labels] = (counts, total)
+        les = [*(_le(b) for b in self.timings.buckets), "+Inf"]
+        for labels, (counts, total) in merged.items():
+            family.add_metric(list(labels), list(zip(les, counts, strict=True)), total)
+        yield family
+
+
+def _le(bound: float) -> str:
+    return str(float(bound))
 
 
 _STATE_DOCS = {

@@ -18,7 +18,7 @@ import os
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +28,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from pggw.ops.access import Access, StatusAuthorizer, load_admin_token
 from pggw.ops.metrics import Metrics
 from pggw.ops.views import dead_letter_counts, user_state
 
@@ -46,7 +47,7 @@ def replica_name() -> str:
 
 
 def loopback_only(request: Any) -> bool:
-    """The default ``authorize_status``: only clients on loopback see per-user detail."""
+    """The default ``authorize_admin``: only clients on loopback may drain."""
     host = getattr(request.getClientAddress(), "host", "")
     return host in ("127.0.0.1", "::1", "::ffff:127.0.0.1") or host.startswith("127.")
 
@@ -88,8 +89,11 @@ class Operations(Service):
         self.draining = False
         self.stopping = False
         self.last_ready = False
-        #: who may read per-user detail in /status (the credentials API may replace it)
-        self.authorize_status: Callable[[Any], bool] = loopback_only
+        #: the token that shows every user's detail in /status (see pggw.ops.access)
+        self.admin_token: str | None = None
+        #: what a /status caller may see: the admin token, a CDF token, or totals only
+        self.authorize_status: Callable[[Any], Awaitable[Access]] = StatusAuthorizer(
+            gateway, lambda: self.admin_token)
         #: who may POST /admin/* (drain)
         self.authorize_admin: Callable[[Any], bool] = loopback_only
         self._loop: LoopingCall | None = None
@@ -101,6 +105,13 @@ class Operations(Service):
 
     def startService(self) -> None:  # noqa: N802
         super().startService()  # type: ignore[no-untyped-call]
+        data_dir = getattr(self.gateway, "data_dir", None)
+        if self.admin_token is None and data_dir is not None:
+            try:
+                self.admin_token = load_admin_token(data_dir)
+            except OSError as e:
+                log.error("cannot write the admin token to {dir}: {e}; /status shows "
+                          "per-user detail to CDF tokens only", dir=data_dir, e=e)
         self._loop = LoopingCall(self._tick)
         self._loop.clock = self.reactor
         self._loop.start(self.sample_interval, now=False)
@@ -225,7 +236,10 @@ class Operations(Service):
     def state(self) -> str:
         return "stopping" if self.stopping else ("draining" if self.draining else "running")
 
-    async def status(self, detail: bool) -> dict[str, Any]:
+    async def status(self, detail: bool, users: frozenset[str] | None = None
+                     ) -> dict[str, Any]:
+        """The ``/status`` body: totals always; with ``detail`` the per-user list, of
+        ``users`` only unless None."""
         gw = self.gateway
         from pggw import __version__
 
@@ -266,17 +280,17 @@ class Operations(Service):
             },
             "detail": detail,
         }
-        users = self._users(stats, dead, now)
+        everyone = self._users(stats, dead, now)
         body["totals"] = {
-            "users": len(users),
-            "users_with_backlog": sum(1 for u in users if u["backlog_rows"]),
+            "users": len(everyone),
+            "users_with_backlog": sum(1 for u in everyone if u["backlog_rows"]),
             "backlog_rows": stats.rows,
             "rejected_rows": sum(dead.values()),
-            "paused": sum(1 for u in users if u["state"] == "paused"),
-            "backing_off": sum(1 for u in users if u["state"] == "backing_off"),
+            "paused": sum(1 for u in everyone if u["state"] == "paused"),
+            "backing_off": sum(1 for u in everyone if u["state"] == "backing_off"),
         }
         if detail:
-            body["users"] = users
+            body["users"] = [u for u in everyone if users is None or u["username"] in users]
         return body
 
     def _users(self, stats: Any, dead: dict[tuple[str, str], int], now: float

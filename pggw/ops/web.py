@@ -1,9 +1,11 @@
 """HTTP resources for operators: ``/metrics``, ``/healthz``, ``/readyz``, ``/status``,
 ``/status/history``, the dashboard at ``/`` and ``POST /admin/drain``.
 
-``/status`` shows per-user detail only when ``ops.authorize_status(request)`` says so
-(default: loopback clients); others get totals. ``/admin/*`` answers loopback clients only
-(``ops.authorize_admin``), whatever the HTTP listener's interface.
+``/status`` shows per-user detail to the callers ``await ops.authorize_status(request)``
+allows (the admin token: everyone's; a CDF token: the users of its identity and project;
+see :mod:`pggw.ops.access`); others get totals, and a refused token gets 401.
+``/admin/*`` answers loopback clients only (``ops.authorize_admin``), whatever the HTTP
+listener's interface.
 """
 
 from __future__ import annotations
@@ -113,10 +115,16 @@ def mount(root: resource.Resource, gateway: Any, ops: Operations) -> None:
         return _json(200 if ok else 503, {"status": "ready" if ok else "not ready", **checks})
 
     async def status(request: server.Request) -> tuple[int, bytes, bytes]:
-        detail = ops.authorize_status(request)
-        if request.args.get(b"detail") in ([b"0"], [b"false"]):
-            detail = False
-        return _json(200, await ops.status(detail))
+        access = await ops.authorize_status(request)
+        if access.refused is not None:
+            code, message = access.refused
+            request.setHeader(  # type: ignore[no-untyped-call]
+                b"www-authenticate", b'Bearer error="invalid_token"')
+            return _json(code, {"error": {"code": code, "message": message}})
+        detail = access.detail and request.args.get(b"detail") not in ([b"0"], [b"false"])
+        body = await ops.status(detail, access.users)
+        body["access"] = access.to_json()
+        return _json(200, body)
 
     async def history(request: server.Request) -> tuple[int, bytes, bytes]:
         return _json(200, ops.history())

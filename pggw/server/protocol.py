@@ -24,6 +24,11 @@ log = Logger()
 
 # Stop reading from a socket while this much input waits behind an async step.
 HIGH_WATER = 4 * 2**20
+# While a transaction's commit waits for its fsync, the replies so far are held, as
+# PostgreSQL buffers them until Sync: BindComplete, CommandComplete and ReadyForQuery of an
+# autocommit INSERT go out in one write (one send, one wake-up of the client) — unless
+# this much is held. Other waits (a COPY's or a batch's backpressure) send at once.
+OUT_HIGH_WATER = 256 * 2**10
 
 
 @dataclass
@@ -60,6 +65,7 @@ class PgServerProtocol(Protocol):
         )
         self.session: Session | None = None
         self.out: list[bytes] = []
+        self.out_size = 0  # bytes in ``out``
         self.waiting: Deferred[None] | None = None
         self.paused = False
         self.closing = False
@@ -122,34 +128,33 @@ class PgServerProtocol(Protocol):
             log.failure("connection {pid} failed", pid=self.pid)
             self._fatal(PgError(E.INTERNAL_ERROR, "internal error", severity="FATAL"))
             return
-        self._send()
+        if (self.waiting is None or self.out_size > OUT_HIGH_WATER
+                or self.session is None or not self.session.committing):
+            self._send()
         if self.waiting is not None and self.reader.buffered() > HIGH_WATER and not self.paused:
             self.paused = True
             self.transport.pauseProducing()  # type: ignore[union-attr]
 
     def _wait(self, d: Deferred[None]) -> None:
         """Hold further messages until ``d`` fires (it may have fired already)."""
-        outcome: list[object] = []
-        d.addBoth(outcome.append)
-        if outcome:
-            if isinstance(outcome[0], Failure):
-                self._internal_error(outcome[0])
-            return
-        self.waiting = d
+        waited = False  # True once this returned: ``d`` did not fire at once
 
-        def resume(_: object) -> None:
+        def resume(outcome: object) -> None:
             self.waiting = None
-            if isinstance(outcome[0], Failure):
-                self._internal_error(outcome[0])
+            if isinstance(outcome, Failure):
+                self._internal_error(outcome)
                 return
-            if self.closing:
-                return
+            if not waited or self.closing:
+                return  # fired at once: the message loop goes on by itself
+            self._send()  # what was held for this wait goes before the next replies
             if self.paused:
                 self.paused = False
                 self.transport.resumeProducing()  # type: ignore[union-attr]
             self._process()
 
-        d.addCallback(resume)
+        self.waiting = d
+        d.addBoth(resume)
+        waited = True
 
     def _internal_error(self, failure: Failure) -> None:
         log.failure("connection {pid}: unexpected failure", failure, pid=self.pid)
@@ -159,10 +164,12 @@ class PgServerProtocol(Protocol):
     def _send(self) -> None:
         if self.out and not self.closing:
             out, self.out = self.out, []
+            self.out_size = 0
             self.transport.writeSequence(out)  # type: ignore[union-attr]
 
     def _write(self, data: bytes) -> None:
         self.out.append(data)
+        self.out_size += len(data)
 
     def _fatal(self, err: PgError) -> None:
         err.severity = "FATAL"

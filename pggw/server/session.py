@@ -23,6 +23,7 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from pggw.sql.engine import Engine, Outcome, Prepared
 from pggw.sql.result import ResultColumn
@@ -112,6 +113,9 @@ class Session:
         self.copy: _CopyState | None = None
         self.closed = False
         self.canceled = False
+        # Waiting for the transaction's commit (Sync or the end of a simple Query): the
+        # replies so far can wait for its ReadyForQuery (PostgreSQL flushes at Sync too).
+        self.committing = False
         self._pending: list[str] = []  # statements left of a simple Query
 
     # -- entry point ---------------------------------------------------------
@@ -128,7 +132,17 @@ class Session:
             return None
         try:
             if mtype == F.QUERY:
-                return self._query(F.decode_query(body))
+                try:
+                    sql = F.decode_query(body)
+                except PgError as e:
+                    if e.severity == "FATAL":
+                        raise
+                    if not self._settle():  # the pending batch's error is the one reported
+                        self.skipping = False
+                        self.ready()
+                        return None
+                    return self._simple_failed(e)
+                return self._query(sql)
             handler = self._extended.get(mtype)
             if handler is None:
                 raise PgError(E.PROTOCOL_VIOLATION, f"invalid frontend message type {mtype}",
@@ -141,6 +155,10 @@ class Session:
             if e.severity == "FATAL":
                 raise
             self._error(e)
+            self.skipping = True
+            return None
+        except Exception:  # noqa: BLE001 - PostgreSQL's elog(ERROR): this statement, not the session
+            self._error(_as_pg_error(Failure()))  # type: ignore[no-untyped-call]
             self.skipping = True
             return None
 
@@ -171,11 +189,7 @@ class Session:
         return True
 
     def _extended_failure(self, failure: Any) -> None:
-        err = failure.value
-        if not isinstance(err, PgError):
-            log.failure("statement failed", failure)
-            err = PgError(E.INTERNAL_ERROR, f"internal error: {err}")
-        self._error(err)
+        self._error(_as_pg_error(failure))
         self.skipping = True
 
     def _error(self, err: PgError) -> None:
@@ -230,7 +244,12 @@ class Session:
             elif f:
                 out.append(codecs.decode_binary(oid, v))
             else:
-                out.append(codecs.decode_text(oid or 25, bytes(v).decode()))
+                b = bytes(v)
+                try:
+                    text = b.decode()
+                except UnicodeDecodeError as e:
+                    raise F.invalid_utf8(b, e.start) from None
+                out.append(codecs.decode_text(oid or 25, text))
         return out
 
     def _describe(self, body: memoryview) -> None:
@@ -349,30 +368,36 @@ class Session:
             self._settle()
         self._held, self._marks = None, []
         self.skipping = False
-        d = self._end_transaction()
-        if d is None:
-            self._after_transaction()
-            return None
-        return d.addCallback(lambda _: self._after_transaction())
+        return self._end_transaction(self._after_transaction)
 
-    def _end_transaction(self) -> Deferred[None] | None:
-        """Close the implicit transaction; an fsync failure becomes an ErrorResponse."""
+    def _end_transaction(self, then: Callable[[], None]) -> Deferred[None] | None:
+        """Close the implicit transaction, then call ``then`` (at once, or once the commit
+        is durable: the Deferred returned); an fsync failure becomes an ErrorResponse."""
         try:
             d = self.engine.end_implicit()
         except PgError as e:
             self._error(e)
+            then()
             return None
         if d is None:
+            then()
             return None
+        self.committing = True
+
+        def done(_: object) -> None:
+            self.committing = False
+            then()
 
         def failed(failure: Any) -> None:
+            self.committing = False
             err = failure.value
             if not isinstance(err, PgError):
                 log.failure("commit failed", failure)
                 err = PgError(E.IO_ERROR, f"could not make the transaction durable: {err}")
             self._error(err)
+            then()
 
-        return d.addCallbacks(lambda _: None, failed)
+        return d.addCallbacks(done, failed)
 
     def _after_transaction(self) -> None:
         if not self.engine.in_block:
@@ -426,11 +451,7 @@ class Session:
         return self._finish_simple()
 
     def _simple_error(self, failure: Any) -> Deferred[None] | None:
-        err = failure.value
-        if not isinstance(err, PgError):
-            log.failure("statement failed", failure)
-            err = PgError(E.INTERNAL_ERROR, f"internal error: {err}")
-        return self._simple_failed(err)
+        return self._simple_failed(_as_pg_error(failure))
 
     def _simple_result(self, prep: Prepared, out: Outcome) -> Deferred[None] | None:
         if out.copy is not None:
@@ -461,11 +482,7 @@ class Session:
         return None
 
     def _finish_simple(self) -> Deferred[None] | None:
-        d = self._end_transaction()
-        if d is None:
-            self.ready()
-            return None
-        return d.addCallback(lambda _: self.ready())
+        return self._end_transaction(self.ready)
 
     def _notices(self, out: Outcome) -> None:
         for n in out.notices:
@@ -552,3 +569,14 @@ class Session:
 
     def _copy_ended(self, state: _CopyState) -> None:
         self.copy = None
+
+
+def _as_pg_error(failure: Any) -> PgError:
+    """The ErrorResponse for a failed statement: its PgError, or what PostgreSQL would say."""
+    err = failure.value
+    if isinstance(err, PgError):
+        return err
+    if isinstance(err, RecursionError):  # a pathological nesting somewhere below the parser
+        return PgError(E.STATEMENT_TOO_COMPLEX, "stack depth limit exceeded")
+    log.failure("statement failed", failure)
+    return PgError(E.INTERNAL_ERROR, f"internal error: {err}")

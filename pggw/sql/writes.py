@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twisted.internet.defer import Deferred, FirstError, gatherResults, succeed
+from twisted.internet.defer import Deferred, FirstError, gatherResults
 
 from pggw.sql import write as W
 from pggw.sql.engine import CopyIn, Outcome
@@ -120,10 +120,13 @@ class Transaction:
         txid = self.txid
         chunks = [self._chunk(k) for k in list(self.groups)]
         pending = list(self.in_flight)
+        if not pending:  # the common case: one commit request, no callback chain
+            return self.wal.commit(txid, self.user, chunks)  # type: ignore[no-any-return]
+
         def write(_: object) -> Deferred[Any]:
             return self.wal.commit(txid, self.user, chunks)  # type: ignore[no-any-return]
 
-        d = gatherResults(pending, consumeErrors=True) if pending else succeed(None)
+        d = gatherResults(pending, consumeErrors=True)
         d.addCallback(write)
 
         def unwrap(f: Any) -> Any:
@@ -164,6 +167,11 @@ class Writer:
         self.tx = Transaction(wal, user)
         self.batch: _Batch | None = None
         self.last_seq = 0  # the WAL seq of this session's last commit
+        # id(plan), formats, parse OIDs -> (plan, sources, OIDs): see _sources_of
+        self._sources_cache: dict[tuple[int, tuple[int, ...], tuple[int, ...]],
+                                  tuple[Any, tuple[str, ...], tuple[int, ...]]] = {}
+        # the prepared INSERT whose files-without-content NOTICE this transaction got
+        self._content_noticed: Any = None
 
     @property
     def timezone(self) -> str:
@@ -183,30 +191,27 @@ class Writer:
             return wait.addCallback(lambda _: self.commit())
         tx = self.tx
         self.tx = Transaction(self.wal, self.user)
+        self._content_noticed = None
         d = tx.commit()
-        if d is not None and self.metrics is not None:
-            metrics, rows = self.metrics, dict(tx.rows)
-
-            def counted(seq: int) -> int:
-                for table, n in rows.items():
-                    metrics.rows_accepted(table, n)
-                metrics.transaction_committed()
-                return seq
-
-            d.addCallback(counted)  # type: ignore[call-overload]
-        if d is not None and self.on_commit is not None:
-            on_commit = self.on_commit
-
-            def committed(seq: int) -> int:
-                self.last_seq = max(self.last_seq, seq or 0)
-                on_commit(seq)
-                return seq
-
-            d.addCallback(committed)  # type: ignore[call-overload]
+        if d is not None and (self.metrics is not None or self.on_commit is not None):
+            d.addCallback(self._committed, tx.rows)  # type: ignore[call-overload]
         return d
+
+    def _committed(self, seq: int, rows: dict[str, int]) -> int:
+        """A transaction is durable: count it, remember its seq, tell the uploader."""
+        metrics = self.metrics
+        if metrics is not None:
+            for table, n in rows.items():
+                metrics.rows_accepted(table, n)
+            metrics.transaction_committed()
+        if self.on_commit is not None:
+            self.last_seq = max(self.last_seq, seq or 0)
+            self.on_commit(seq)
+        return seq
 
     def rollback(self) -> None:
         self.batch = None
+        self._content_noticed = None
         self.tx.rollback()
         self.tx = Transaction(self.wal, self.user)
 
@@ -312,6 +317,11 @@ class Writer:
             batch = self.batch = _Batch(plan, fmts, oids)
         # Text-format values stay bytes: coerce_columns reads them column-wise.
         batch.params.append(params)
+        if self._content_noticed is not plan and _execute_without_content(plan, params):
+            # One NOTICE per prepared INSERT and transaction, not one per Execute; a batched
+            # reply cannot carry it, so the batch is validated here.
+            self._content_noticed = plan
+            return _after(self.flush(), Outcome(tag="INSERT 0 1", notices=[_no_content()]))
         if len(batch.params) >= BATCH_ROWS:
             return _after(self.flush(), Outcome(tag="INSERT 0 1"))
         return _INSERTED_ONE
@@ -319,7 +329,7 @@ class Writer:
     def _coerce(self, plan: Any, cols: list[list[Any]], formats: Sequence[int],
                 parse_oids: Sequence[int], nrows: int, where: str = ""
                 ) -> tuple[dict[str, list[Any]], list[str]]:
-        srcs, oids = plan.sources(formats, parse_oids)
+        srcs, oids = self._sources_of(plan, formats, parse_oids)
         for j, src in enumerate(srcs):
             if src == "mixed":
                 # A batch repeats the plan's template once per Execute.
@@ -335,6 +345,19 @@ class Writer:
             values = {k: [v[i] for i in keep] for k, v in values.items()}
         return values, notices
 
+    def _sources_of(self, plan: Any, formats: Sequence[int], parse_oids: Sequence[int]
+                    ) -> tuple[list[str], list[int]]:
+        """``plan.sources(formats, parse_oids)``, worked out once per prepared statement and
+        parameter formats (every Execute of an autocommit INSERT asks again); a copy."""
+        key = (id(plan), tuple(formats), tuple(parse_oids))
+        hit = self._sources_cache.get(key)
+        if hit is None or hit[0] is not plan:
+            if len(self._sources_cache) >= 64:
+                self._sources_cache.clear()
+            srcs, oids = plan.sources(formats, parse_oids)
+            hit = self._sources_cache[key] = (plan, tuple(srcs), tuple(oids))
+        return list(hit[1]), list(hit[2])
+
     def _insert(self, plan: Any, params: Sequence[Any], formats: Sequence[int],
                 parse_oids: Sequence[int]) -> Outcome | Deferred[Outcome]:
         check_required(plan.table, plan.columns)
@@ -342,7 +365,8 @@ class Writer:
         values, notices = self._coerce(plan, cols, formats, parse_oids, plan.nrows)
         nrows = len(next(iter(values.values()))) if values else plan.nrows
         wait = self.store(plan.table, plan.op, values, nrows)
-        return _after(wait, Outcome(tag=f"INSERT 0 {nrows}", notices=_notices(notices)))
+        return _after(wait, Outcome(tag=f"INSERT 0 {nrows}", notices=_notices(notices) + (
+            [_no_content()] if _without_content(plan.table, plan.op, values, nrows) else [])))
 
     # -- temporary staging tables ----------------------------------------------
     def _temp_ddl(self, plan: Any) -> Outcome:
@@ -375,6 +399,7 @@ class Writer:
         if plan.table.kind != "temp":
             check_required(plan.table, plan.columns)
         total, notes = 0, set()
+        no_content = False
         waits: list[Deferred[None]] = []
         for chunk in self.staging.read(plan.source.name, plan.source, plan.source_columns):
             n = len(chunk[0]) if chunk else 0
@@ -387,11 +412,13 @@ class Writer:
                 keep = sorted(set(range(n)) - set(drop))
                 values = {k: [v[i] for i in keep] for k, v in values.items()}
                 n = len(keep)
+            no_content = no_content or _without_content(plan.table, plan.op, values, n)
             wait = self.store(plan.table, plan.op, values, n)
             if wait is not None:
                 waits.append(wait)
             total += n
-        out = Outcome(tag=f"INSERT 0 {total}", notices=_notices(sorted(notes)))
+        out = Outcome(tag=f"INSERT 0 {total}", notices=_notices(sorted(notes)) + (
+            [_no_content()] if no_content else []))
         if not waits:
             return out
         return gatherResults(waits, consumeErrors=True).addCallback(lambda _: out)
@@ -507,6 +534,40 @@ def _notices(texts: Sequence[str]) -> list[PgError]:
     return [PgError("00000", t, severity="NOTICE") for t in texts]
 
 
+def _no_content() -> PgError:
+    """Sent once per statement that inserts files without content: SQLSTATE 01000 (a
+    warning-class code) with NOTICE severity. The rule is the CDF files API's (POST /files)."""
+    return PgError(
+        "01000", "file(s) inserted without content: CDF deletes a file whose content is not "
+        "uploaded within one week", severity="NOTICE",
+        detail='CDF: "Any file info entry that does not have the actual file uploaded within '
+        'one week will be automatically deleted."',
+        hint="Give the file's bytes in the content column (bytea), or upload the content to "
+        "CDF within one week.")
+
+
+_CREATES = (Op.INSERT, Op.UPSERT, Op.INSERT_IGNORE)
+
+
+def _without_content(table: Table, op: Op, values: dict[str, list[Any]], nrows: int) -> bool:
+    """Whether these coerced rows create files without content."""
+    if table.name != "files" or table.kind != "builtin" or op not in _CREATES or not nrows:
+        return False
+    content = values.get("content")
+    return content is None or None in content
+
+
+def _execute_without_content(plan: Any, params: Sequence[Any]) -> bool:
+    """Whether one Execute of a prepared INSERT creates a file without content."""
+    table = plan.table
+    if table.name != "files" or table.kind != "builtin" or plan.op not in _CREATES:
+        return False
+    if "content" not in plan.columns:
+        return True
+    cols = plan.bind_many([params])
+    return bool(cols[list(plan.columns).index("content")][0] is None)
+
+
 def _after(wait: Deferred[None] | None, out: Outcome) -> Outcome | Deferred[Outcome]:
     if wait is None:
         return out
@@ -541,6 +602,7 @@ class CopySink:
             self.source = "text"
         self.rows = 0
         self.notices: set[str] = set()
+        self.no_content = False  # rows creating files without content were seen
 
     def _where(self, line: int, column: str) -> str:
         return f"COPY {self.table.name}, line {line}, column {column}"
@@ -555,6 +617,8 @@ class CopySink:
             timezone=self.writer.timezone, first_row=first, where=self._where)
         self.notices.update(notices)
         self.rows += len(rows)
+        self.no_content = self.no_content or _without_content(
+            self.table, self.plan.op, values, len(rows))
         return self.writer.store(self.table, self.plan.op, values, len(rows))
 
     def feed(self, data: memoryview) -> Deferred[None] | None:
@@ -563,7 +627,8 @@ class CopySink:
     def done(self) -> Outcome | Deferred[Outcome]:
         wait = self._take(self.decoder.finish())
         return _after(wait, Outcome(tag=f"COPY {self.rows}",
-                                    notices=_notices(sorted(self.notices))))
+                                    notices=_notices(sorted(self.notices)) + (
+                                        [_no_content()] if self.no_content else [])))
 
     def abort(self) -> None:
         """CopyFail or an error: the session's failure handling rolls the transaction back."""

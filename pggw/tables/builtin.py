@@ -369,10 +369,17 @@ STRING_DATAPOINTS = _datapoints(
     "DELETE removes a time range.",
 )
 
+#: Bytes pggw accepts per ``files.content`` value. CDF takes up to 5 GiB through one
+#: upload URL, but pggw holds each value in memory (coercion, WAL chunk, upload) and in
+#: SQLite (whose blobs stop at 1 GB), so it keeps values well below that; larger files go
+#: through CDF's files API directly. A larger value is refused with SQLSTATE 54000.
+MAX_FILE_CONTENT_BYTES = 64 * 2**20
+
 FILES = Table(
     name="files",
     resource="files",
-    description="File metadata (CDF creates one file per request; content is not uploaded).",
+    description="Files: CDF creates one file per request, then pggw uploads the content "
+    "column's bytes (if any) to the file's upload URL.",
     columns=(
         _id(),
         _external_id(),
@@ -397,6 +404,12 @@ FILES = Table(
         ),
         _server_time("uploaded_time", "uploadedTime", "When the content was uploaded."),
         *_created_and_updated(),
+        Column(
+            "content", T.BYTEA, max_length=MAX_FILE_CONTENT_BYTES, updatable=False,
+            description="The file's bytes (at most 64 MiB), uploaded after CDF created the "
+            "file (PUT to its upload URL, Content-Type from mime_type). NULL: metadata only; "
+            "CDF deletes a file whose content is not uploaded within one week.",
+        ),
     ),
     key=("external_id",),
     ops=_CRUD,

@@ -17,6 +17,8 @@ numeric                     ``int`` when integral, else ``float``
 bool                        ``bool``
 text/varchar/bpchar/uuid    ``str``
 json/jsonb                  parsed JSON (``dict``/``list``/…)
+bytea                       ``bytes`` (text input: PostgreSQL's hex format
+                            ``\\x…`` or the escape format; binary input as is)
 timestamptz/timestamp/date  ``int`` milliseconds since the Unix epoch
                             (finer precision is truncated towards -inf, and
                             one NOTICE is returned per call)
@@ -36,6 +38,8 @@ SQLSTATE choices (PostgreSQL's where it has one):
   string map, bad GeoJSON, …) and for CDF size limits (metadata, array items).
 * 23514 (check_violation) for cross-column rules (``limits.ROW_RULES``).
 * 23505 / 21000 for duplicate keys in one statement (:func:`check_duplicate_keys`).
+* 54000 (program_limit_exceeded) for a ``bytea`` value longer than the column's
+  ``max_length`` (bytes): a limit of pggw's, not a malformed value.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from pggw.wire.errors import (
     INVALID_TEXT_REPRESENTATION,
     NOT_NULL_VIOLATION,
     NUMERIC_VALUE_OUT_OF_RANGE,
+    STATEMENT_TOO_COMPLEX,
     STRING_DATA_RIGHT_TRUNCATION,
     UNDEFINED_COLUMN,
     UNIQUE_VIOLATION,
@@ -76,6 +81,7 @@ __all__ = [
 GENERATED_ALWAYS = "428C9"
 CHECK_VIOLATION = "23514"
 DATATYPE_MISMATCH = "42804"
+PROGRAM_LIMIT_EXCEEDED = "54000"
 
 TRUNCATION_NOTICE = (
     "timestamps with sub-millisecond precision were truncated to milliseconds "
@@ -145,7 +151,7 @@ def to_ms(dt: datetime | date, tz: tzinfo = UTC) -> int:
 
 def _short(v: Any) -> str:
     s = v if isinstance(v, str) else (
-        v.decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else
+        bytes(v[:400]).decode("utf-8", "replace") if isinstance(v, bytes | bytearray) else
         json.dumps(v) if isinstance(v, dict | list) else str(v))
     return s if len(s) <= 200 else s[:200] + "..."
 
@@ -450,8 +456,41 @@ def _ts_slow(vals: list[Any], oid: int, tz: tzinfo, notes: set[str]) -> list[Any
     return [None if d is None else next(ms) for d in dts]
 
 
+JSON_MAX_DEPTH = 200  # far beyond any CDF document; keeps encoding far from Python's stack
+
+
+def _json_depth(v: Any) -> int:
+    """Nesting depth of a decoded JSON value (iterative: never recurses itself)."""
+    depth, level = 0, [(v, 1)]
+    while level:
+        x, d = level.pop()
+        depth = max(depth, d)
+        if isinstance(x, dict):
+            level.extend((y, d + 1) for y in x.values())
+        elif isinstance(x, list):
+            level.extend((y, d + 1) for y in x)
+    return depth
+
+
+def _loads_bounded(v: Any) -> Any:
+    """``json.loads`` with PostgreSQL's answer to nesting that is too deep (54001)."""
+    text = v if isinstance(v, str) else bytes(v).decode("utf-8", "replace")
+    if text.count("[") + text.count("{") <= JSON_MAX_DEPTH:
+        return json.loads(text)
+    try:
+        out = json.loads(text)
+    except RecursionError:
+        out = None
+    if out is None or _json_depth(out) > JSON_MAX_DEPTH:
+        raise PgError(STATEMENT_TOO_COMPLEX, "stack depth limit exceeded",
+                      detail=f"JSON nested deeper than {JSON_MAX_DEPTH} levels.",
+                      hint="Flatten the document; CDF documents are rarely deeper than a few "
+                           "levels.")
+    return out
+
+
 def _text_json(vals: list[Any], oid: int) -> list[Any]:
-    loads = json.loads
+    loads = _loads_bounded
     try:
         return [None if v is None else loads(v) for v in vals]
     except (ValueError, TypeError):
@@ -503,6 +542,8 @@ def _convert_text(col: Column, vals: list[Any], tz: tzinfo, notes: set[str]) -> 
         return _text_bools(vals, oid)
     if oid in _JSONS:
         return _text_json(vals, oid)
+    if oid == _BYTEA:
+        return _per_value(vals, _BYTEA_TEXT)
     if col.type.is_array:
         dec = codecs.text_decoder(oid)
         return [_array_out(col, a, tz, notes) if a is not None else None
@@ -510,6 +551,10 @@ def _convert_text(col: Column, vals: list[Any], tz: tzinfo, notes: set[str]) -> 
     if oid == _NUMERIC:
         return _text_slow(vals, oid)
     return _text_slow(vals, oid)
+
+
+# bytea text input: hex (``\\x0102``) or escape format (``a\\001\\\\``), as PostgreSQL reads it.
+_BYTEA_TEXT = codecs.text_decoder(_BYTEA)
 
 
 def _decode_utf8(b: Any) -> str:
@@ -546,6 +591,8 @@ def _convert_binary(col: Column, vals: list[Any], sender: int, tz: tzinfo,
     oid = col.type.oid
     if not sender or sender == _UNKNOWN:
         sender = oid
+    if oid == _BYTEA and sender == _BYTEA:  # the binary form of bytea is the bytes
+        return [v if v is None or type(v) is bytes else bytes(v) for v in vals]
     if None not in vals and vals:
         lens = set(map(len, vals))
         if len(lens) == 1:
@@ -713,8 +760,12 @@ def _py_one(col: Column, v: Any, tz: tzinfo, notes: set[str] | None = None) -> A
                 [_py_one(elem, y, tz, notes) for y in x] if isinstance(x, list) else
                 _py_one(elem, x, tz, notes)) for x in v]
         raise _mismatch(col, v)
-    if oid in (_UUID, _BYTEA):
-        return v
+    if oid == _BYTEA:
+        if t is bytes:
+            return v
+        if isinstance(v, bytearray | memoryview):
+            return bytes(v)
+        raise _mismatch(col, v)
     return v
 
 
@@ -745,12 +796,30 @@ def _too_long(col: Column) -> PgError:
                    f'"{col.name}".')
 
 
+def _too_large(col: Column, table: Table, size: int) -> PgError:
+    limit = col.max_length or 0
+    return PgError(
+        PROGRAM_LIMIT_EXCEEDED,
+        f'value too large for column "{col.name}": {size} bytes',
+        detail=f"pggw accepts at most {limit} bytes ({limit / 2**20:g} MiB) per value of "
+        f'"{col.name}": it keeps each value in memory and in its write-ahead log until CDF '
+        "has it.",
+        hint="Upload larger files with the CDF files API directly (CDF takes up to 5 GiB "
+        "through one upload URL)." if table.name == "files" else None)
+
+
 def _check_column(col: Column, table: Table, out: list[Any], ctx: _Ctx) -> None:
     """Length, range, choices and check-tag rules on converted values (None skipped)."""
     oid = col.type.oid
     has_null = None in out
     nn = [v for v in out if v is not None] if has_null else out
     if not nn:
+        return
+    if oid == _BYTEA:
+        if col.max_length is not None and max(map(len, nn)) > col.max_length:
+            for i, v in enumerate(out):
+                if v is not None and len(v) > col.max_length:
+                    raise ctx.fail(i, _too_large(col, table, len(v)), show_value=False)
         return
     if col.max_length is not None and oid in _TEXTS and max(map(len, nn)) > col.max_length:
         for i, v in enumerate(out):

@@ -25,10 +25,12 @@ class Column:
 
     ``cdf`` is the CDF JSON field the column maps to (dotted for nested
     fields, e.g. ``source.name``); ``None`` for columns that only steer the
-    mapping (RAW's ``_raw_database``).  ``max_length`` is CDF's limit in
+    mapping (RAW's ``_raw_database``, and ``files.content``, whose bytes are
+    uploaded to the file's upload URL).  ``max_length`` is CDF's limit in
     characters for text (for arrays: of each element; the element count is
-    ``max_items``).  ``min_value``/``max_value`` are inclusive bounds, of each
-    element for arrays, and in epoch milliseconds for ``timestamptz`` columns.
+    ``max_items``), and pggw's limit in bytes for ``bytea``.
+    ``min_value``/``max_value`` are inclusive bounds, of each element for
+    arrays, and in epoch milliseconds for ``timestamptz`` columns.
     """
 
     name: str

@@ -9,6 +9,8 @@ one :class:`Endpoint` saying where and how a batch of items is sent. Update and 
 records carry the key columns (``external_id`` or ``id``; RAW: db, table, key) plus, for
 update, the columns to set (a ``None`` value means ``setNull``); a column named
 ``"<col>:add"`` / ``"<col>:remove"`` adds to / removes from an array or metadata column.
+A ``files`` row's ``content`` (bytes) rides on its item as :attr:`Item.content`, never in
+the JSON body: :mod:`pggw.upload.files` uploads it once CDF has the file.
 Datapoint deletes carry ``timestamp`` (one point) or ``_range_begin`` (inclusive) and
 ``_range_end`` (exclusive) in epoch ms. Change those conventions here, nowhere else.
 """
@@ -114,6 +116,8 @@ class Item:
     missing_since: float | None = None
     tries: int = 0
     error: dict[str, Any] | None = None
+    #: a file's bytes, uploaded after CDF created (or updated) the file; None: none given
+    content: bytes | None = None
 
     @property
     def rows(self) -> int:
@@ -328,6 +332,35 @@ def _patch(col: Column | None, value: Any, how: str) -> dict[str, Any]:
     if col is not None and col.check == "metadata" and how == "remove":
         return {"remove": list(value)}
     return {how: _field_value(col, value) if col is not None else value}
+
+
+#: The ``files`` column whose bytes are uploaded to the file's upload URL.
+CONTENT = "content"
+
+
+def content_bytes(value: Any) -> bytes | None:
+    """A ``content`` value as bytes: bytes from the WAL, or the ``\\x…`` hex text a
+    requeued dead letter carries (dead letters keep rows as JSON)."""
+    if value is None or isinstance(value, bytes):
+        return value
+    if isinstance(value, bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str) and value.startswith("\\x"):
+        try:
+            return bytes.fromhex(value[2:])
+        except ValueError:
+            pass
+    raise Unmappable(f"file content must be bytes, not {type(value).__name__}")
+
+
+def files_create(table: Table, cols: Mapping[str, list[Any]], rid: int, op: str) -> list[Item]:
+    """Like :func:`resource_create`; each item carries its row's ``content``."""
+    items = resource_create(table, cols, rid, op)
+    content = cols.get(CONTENT)
+    if content is not None:
+        for it, value in zip(items, content, strict=True):
+            it.content = content_bytes(value)
+    return items
 
 
 def resource_update(table: Table, cols: Mapping[str, list[Any]], rid: int, op: str) -> list[Item]:
@@ -637,7 +670,7 @@ MAPPERS: dict[tuple[str, str], Callable[[Table, Mapping[str, list[Any]], int, st
 MAPPERS = {}
 for _op in ("insert", "upsert", "insert-ignore"):
     MAPPERS[("resource", _op)] = resource_create
-    MAPPERS[("files", _op)] = resource_create
+    MAPPERS[("files", _op)] = files_create
     MAPPERS[("datapoints", _op)] = datapoints_write
     MAPPERS[("raw", _op)] = raw_write
     MAPPERS[("custom_raw", _op)] = custom_raw_write
@@ -898,7 +931,15 @@ def rows_of(
             indexes = tuple(i for i in range(n) if keys[i] == ident[1])
         else:
             indexes = tuple(i for i in range(n) if _ident_of(cols, i) == ident)
-    return [{name: cols[name][i] for name in names} for i in indexes]
+    rows = [{name: cols[name][i] for name in names} for i in indexes]
+    if CONTENT in cols:  # bytes as PostgreSQL shows bytea: dead letters are JSON
+        for row in rows:
+            row[CONTENT] = _hex(row[CONTENT])
+    return rows
+
+
+def _hex(value: Any) -> Any:
+    return "\\x" + value.hex() if isinstance(value, bytes | bytearray) else value
 
 
 def to_update(item: Item, table: Table) -> Item:
@@ -911,4 +952,4 @@ def to_update(item: Item, table: Table) -> Item:
     update = {k: {"set": v} for k, v in item.body.items()
               if k in updatable and k not in ("externalId", "id")}
     return Item(item.table, "update", item.ident, {**_ident_json(item.ident), "update": update},
-                item.owners, refs=item.refs)
+                item.owners, refs=item.refs, content=item.content)

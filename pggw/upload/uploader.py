@@ -47,11 +47,13 @@ from twisted.internet.defer import CancelledError, Deferred, DeferredList
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from pggw.cdf.client import CdfClient, CdfResponse, path_label
 from pggw.cdf.errors import CdfConnectionError, CdfError, TokenError, is_transient
 from pggw.tables.limits import DATAPOINTS
 from pggw.tables.model import Table
+from pggw.upload import files as file_content
 from pggw.upload.mapping import (
     LEVELS,
     Endpoint,
@@ -71,6 +73,7 @@ from pggw.upload.metrics import UploadMetrics
 from pggw.upload.policy import AdaptiveLimiter, Backoff, sleep
 from pggw.upload.resolve import Resolver
 from pggw.wal.log import Record, WriteAheadLog
+from pggw.wire.errors import DISK_FULL, PgError
 
 __all__ = ["UploadRejected", "Uploader"]
 
@@ -84,6 +87,9 @@ _MAX_POINTS = DATAPOINTS.max_points_per_request
 _OVERWRITE_KINDS = frozenset({"datapoints", "raw", "custom_raw", "sequence_rows", "view"})
 
 Key = tuple[str, Any, Any]  # (table, group, ident)
+
+#: seconds before a failed mark_done (disk full) is tried again
+MARK_DONE_RETRY_SECONDS = 1.0
 
 #: dead letters remembered per lane for wait_uploaded's errors
 _DEAD_LOG = 10_000
@@ -136,6 +142,10 @@ class _Lane:
     waiters: list[_Waiter] = field(default_factory=list)
     checking: bool = False
     recheck: bool = False
+    #: a commit of this user was announced (:meth:`Uploader.wake`) since the lane's last read
+    more: bool = False
+    #: fires to cut a linger or a yield of the lane short (a waiter came, or stopping)
+    nap: Deferred[None] | None = None
 
 
 @dataclass(eq=False)
@@ -239,6 +249,10 @@ class Uploader(Service):
         rng: random.Random | None = None,
         table_for: Callable[[str, str], Table | None] | None = None,
         max_open_rows: int | None = None,
+        page_items: int | None = None,
+        linger: float = 0.0,
+        ingest_share: float = 1.0,
+        ingest_window: float = 0.05,
     ) -> None:
         self.wal = wal
         self.registry = registry
@@ -249,6 +263,8 @@ class Uploader(Service):
         self.max_concurrency = max_concurrency if max_concurrency is not None else concurrency
         self.page_records = page_records
         self.page_rows = page_rows
+        #: a page stops once its records made this many items (default: page_rows)
+        self.page_items = page_items if page_items is not None else page_rows
         self.poll_interval = poll_interval
         self.backoff = backoff or Backoff(rng=rng)
         env_window = os.environ.get("PGGW_MISSING_WINDOW")
@@ -274,6 +290,24 @@ class Uploader(Service):
         self.discover_interval = discover_interval
         self._lag: LoopingCall | None = None
         self._lag_expected = 0.0
+        #: after a page that reached the end of the WAL, wait this long for more commits
+        #: before reading again, so that a trickle of small transactions is uploaded in
+        #: few requests (skipped while someone waits for the lane: --ack cdf)
+        self.linger = linger
+        #: while clients are committing, the uploader takes at most this share of the time
+        #: (it pauses after each page for as long as the page took, scaled); 1.0: no limit.
+        #: The WAL is the buffer: ingestion first, the drain still makes steady progress,
+        #: and the share grows to 1 as the WAL fills up (to half its quota).
+        self.ingest_share = ingest_share
+        #: "clients are committing": a commit was announced within this many seconds
+        self.ingest_window = ingest_window
+        self._last_commit = -1e18
+        #: ids of finished records not yet deleted from the WAL (one mark_done at a time)
+        self._done_ids: list[int] = []
+        self._done_waiters: list[Deferred[None]] = []
+        self._marking = False
+        #: lingers and yields taken between pages (for tests and benchmarks)
+        self.naps = 0
 
     # -- service ------------------------------------------------------------------------
 
@@ -293,17 +327,33 @@ class Uploader(Service):
         self._poll_call = None
         if self._lag is not None and self._lag.running:
             self._lag.stop()
+        for lane in self.lanes.values():
+            self._cut_nap(lane)
         for d in list(self._tasks):
             d.cancel()
-        pending = list(self._tasks) + list(self._writes)
+        pending = list(self._tasks)
         done: Deferred[Any] = DeferredList(pending, consumeErrors=True)
+        done.addCallback(lambda _: Deferred.fromCoroutine(self._flush_writes()))
         return done.addCallback(lambda _: None)
 
-    def wake(self) -> None:
-        """Look for new records now (call after a commit to cut latency)."""
+    def wake(self, user: str | None = None) -> None:
+        """Look for new records now (call after a commit to cut latency). With the
+        committing ``user``: nothing to look for if that user's lane is reading anyway
+        (it reads again before it stops); the commit also counts as client activity for
+        :attr:`ingest_share`."""
+        if user is not None:
+            self._last_commit = self.reactor.seconds()
+            lane = self.lanes.get(user)
+            if lane is not None and lane.running:
+                lane.more = True
+                return
         self._woken = True
         if self.running and not self._polling:
             self._schedule_poll(0)
+
+    def ingesting(self) -> bool:
+        """Whether clients committed within the last :attr:`ingest_window` seconds."""
+        return self.reactor.seconds() - self._last_commit < self.ingest_window
 
     # -- status -------------------------------------------------------------------------
 
@@ -356,6 +406,7 @@ class Uploader(Service):
         d: Deferred[None] = Deferred(lambda _: self._drop_waiter(lane, w))
         w = _Waiter(after_seq, up_to_seq if up_to_seq is not None else -1, d, fail_fast)
         lane.waiters.append(w)
+        self._cut_nap(lane)  # someone waits: no lingering, no yielding
         if timeout is not None:
             w.timer = self.reactor.callLater(max(0.0, timeout), self._timed_out, lane, w,
                                              timeout)
@@ -512,10 +563,14 @@ class Uploader(Service):
                     # parked/held records fill the lane: leave the rest in the WAL
                     lane.room = Deferred()
                     await lane.room
+                lane.more = False
                 records = await self.wal.pending(
-                    self.page_records, lane.seq, {lane.user}, after_id=lane.rid
+                    self.page_records, lane.seq, {lane.user}, after_id=lane.rid,
+                    row_limit=self.page_rows,
                 )
                 if not records:
+                    if lane.more:  # a commit landed while the read was under way
+                        continue
                     break
                 take: list[Record] = []
                 rows = 0
@@ -524,28 +579,98 @@ class Uploader(Service):
                         break
                     take.append(rec)
                     rows += rec.nrows
-                lane.seq, lane.rid = take[-1].seq, take[-1].id
-                await self._process(lane, client, take)
+                started = self.reactor.seconds()
+                taken = await self._process(lane, client, take)
+                lane.seq, lane.rid = take[taken - 1].seq, take[taken - 1].id
+                self._poke(lane)
+                # a page far from full: the lane has caught up with the commits
+                caught_up = (taken == len(records) and len(records) < self.page_records
+                             and rows * 2 < self.page_rows)
+                await self._give_way(lane, started, caught_up=caught_up)
         finally:
             lane.running = False
             self._poke(lane)
 
+    async def _give_way(self, lane: _Lane, started: float, *, caught_up: bool) -> None:
+        """Between two pages of a lane. A page that reached the end of the WAL is followed
+        by a linger (more commits join the next page). While clients are committing, the
+        lane pauses so that it takes at most :attr:`ingest_share` of the time: a page that
+        took ``t`` seconds is followed by ``t * (1 / share - 1)`` seconds of rest (at most
+        one second), so the drain slows down under load but never stops. Someone waiting
+        for the lane (``wait_uploaded``, ``--ack cdf``) cuts both short."""
+        if lane.waiters or not self.running:
+            return
+        delay = self.linger if caught_up else 0.0
+        share = self._share()
+        if share < 1.0 and self.ingesting():
+            took = self.reactor.seconds() - started
+            delay = max(delay, min(1.0, took * (1.0 / max(share, 0.01) - 1.0)))
+        if delay <= 0:
+            return
+        self.naps += 1
+        nap: Deferred[None] = Deferred()
+        call = self.reactor.callLater(delay, self._wake_nap, nap)
+        lane.nap = nap
+        try:
+            await nap
+        finally:
+            lane.nap = None
+            if call.active():
+                call.cancel()
+
+    def _share(self) -> float:
+        """:attr:`ingest_share`, growing with the WAL's fill: from its set value while the
+        WAL is empty to 1 (no yielding) when it is half full, so that giving way to clients
+        never makes the WAL fill up where the drain could have kept up."""
+        share = self.ingest_share
+        if share >= 1.0:
+            return 1.0
+        limit = getattr(self.wal, "max_bytes", 0)
+        if limit > 0:
+            fill = getattr(self.wal, "used_bytes", 0) / limit
+            share += (1.0 - share) * min(1.0, 2.0 * fill)
+        return share
+
+    @staticmethod
+    def _wake_nap(nap: Deferred[None]) -> None:
+        if not nap.called:
+            nap.callback(None)
+
+    def _cut_nap(self, lane: _Lane) -> None:
+        if lane.nap is not None:
+            self._wake_nap(lane.nap)
+
     # -- planning -----------------------------------------------------------------------
 
-    async def _process(self, lane: _Lane, client: CdfClient, records: list[Record]) -> None:
+    async def _process(self, lane: _Lane, client: CdfClient, records: list[Record]) -> int:
+        """Map and upload a page; returns how many of ``records`` it took: it stops
+        mapping once they make :attr:`page_items` items (many small records of many
+        series each are far heavier in memory than their rows suggest)."""
         mapped: list[tuple[_RecState, list[Item]]] = []
+        since_yield = 0
+        items = taken = 0
         for rec in records:
+            if items >= self.page_items:
+                break
+            taken += 1
             with _no_gc():
                 ((_, result),) = self._map_all(lane, [rec])
             if isinstance(result, str):
                 await self._dead_record(lane, rec, result)
             else:
                 mapped.append((lane.records[rec.id], result))
-            await sleep(self.reactor, 0)  # let the reactor breathe between records
+                items += len(result)
+            since_yield += rec.nrows
+            if since_yield >= _SLICE // 4:
+                since_yield = 0
+                await sleep(self.reactor, 0)  # let the reactor breathe between records
+        if since_yield:
+            await sleep(self.reactor, 0)
         with _no_gc():
             stages = self._stages(mapped)
         for stage in stages:
             await self._run_stage(lane, client, stage)
+        return taken
 
     def _map_all(
         self, lane: _Lane, records: list[Record]
@@ -815,6 +940,10 @@ class Uploader(Service):
             return await self._rejected(lane, client, table, ep, batch, e)
         self.metrics.record_batch(lane.user, table.name, batch[0].op, rows, len(batch),
                                   started, self.reactor.seconds(), http_status=response.status)
+        if table.name == "files" and any(it.content is not None for it in batch):
+            # files: upload the content to each file's upload URL
+            batch = await file_content.upload_contents(self, lane, client, table, batch,
+                                                       response=response)
         del response
         self._items_done(lane, table, batch)
         return []
@@ -872,6 +1001,8 @@ class Uploader(Service):
         missing: list[Item] = []
         for op, its in by_op.items():
             if op == "insert-ignore":
+                if any(it.content is not None for it in its):  # files: our own create?
+                    its = await file_content.ignored_duplicates(self, lane, client, table, its)
                 self._items_done(lane, table, its, uploaded=False)
             elif op == "upsert":
                 missing += await self._send_items(
@@ -909,6 +1040,9 @@ class Uploader(Service):
         same_ids = {id(it) for it in same}
         differ = [it for it in items if id(it) not in same_ids]
         self.metrics.duplicates_verified += len(same)
+        if any(it.content is not None for it in same):  # files: content not uploaded yet?
+            same = await file_content.upload_contents(self, lane, client, table, same,
+                                                      found=found)
         self._items_done(lane, table, same)
         if differ:
             await self._dead(
@@ -1126,24 +1260,70 @@ class Uploader(Service):
             if not room.called:  # not cancelled by stopService
                 room.callback(None)
         self.metrics.records_done += 1
-        self._write(self.wal.mark_done([rid]))
+        self._mark_done(rid)
         self._poke(lane)
+
+    def _mark_done(self, rid: int) -> None:
+        """Delete a finished record from the WAL: ids are collected while one mark_done
+        is under way and go together in the next (one writer request, not one per
+        record, when a trickle of small transactions is drained)."""
+        self._done_ids.append(rid)
+        if not self._marking:
+            self._flush_done()
+
+    def _flush_done(self) -> None:
+        ids, self._done_ids = self._done_ids, []
+        waiters, self._done_waiters = self._done_waiters, []
+        self._marking = True
+        d = self.wal.mark_done(ids)
+
+        def after(result: Any) -> Any:
+            if isinstance(result, Failure):
+                # Disk full or an I/O error: the records stay uploaded-but-not-deleted, so
+                # keep their ids and try again (waiters keep waiting), never drop them.
+                self._done_ids[:0] = ids
+                self._done_waiters[:0] = waiters
+                self.reactor.callLater(MARK_DONE_RETRY_SECONDS, self._retry_done)
+                return result
+            self._marking = False
+            for w in waiters:
+                w.callback(None)
+            if self._done_ids:
+                self._flush_done()
+            return result
+
+        d.addBoth(after)
+        self._write(d)
+
+    def _retry_done(self) -> None:
+        self._marking = False
+        if self._done_ids:
+            self._flush_done()
 
     def _write(self, d: Deferred[Any]) -> Deferred[Any]:
         self._writes.add(d)
 
         def gone(result: Any) -> Any:
             self._writes.discard(d)
-            if hasattr(result, "check"):
-                _log.failure("WAL bookkeeping failed", result)
+            if isinstance(result, Failure):
+                if isinstance(result.value, PgError) and result.value.sqlstate == DISK_FULL:
+                    _log.warn("WAL bookkeeping postponed: {error}", error=result.value)
+                else:
+                    _log.failure("WAL bookkeeping failed", result)
             return None
 
         d.addBoth(gone)
         return d
 
     async def _flush_writes(self) -> None:
-        if self._writes:
-            await DeferredList(list(self._writes), consumeErrors=True)
+        """Until the WAL bookkeeping asked for so far is written."""
+        pending = list(self._writes)
+        if self._done_ids:  # queued behind the mark_done under way
+            queued: Deferred[None] = Deferred()
+            self._done_waiters.append(queued)
+            pending.append(queued)
+        if pending:
+            await DeferredList(pending, consumeErrors=True)
 
     async def _dead(self, lane: _Lane, table: Table, items: list[Item], reason: str,
                     error: dict[str, Any]) -> None:

@@ -63,6 +63,7 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 
 from pggw.wal import codec
+from pggw.wal.reserve import DEFAULT_RESERVE_BYTES, SpaceReserve
 from pggw.wire.errors import ADMIN_SHUTDOWN, DISK_FULL, IO_ERROR, PgError
 
 try:
@@ -107,10 +108,19 @@ BUSY_TIMEOUT_SECONDS = 30.0
 VACUUM_MIN_FREE_PAGES = 1024
 VACUUM_STEP_PAGES = 1024
 IDLE_SECONDS = 0.5
+SPACE_CHECK_SECONDS = 0.5
+SPACE_CHECK_BYTES = 1 * 2**20
+MIN_AUTOCHECKPOINT_PAGES = 16
+RECLAIM_STEPS = 8  # maintenance steps per refused group while the reserve is not held
 CHECKPOINT_WAIT_MS = 50
 SQL_PARAMS_PER_STATEMENT = 500
 
 SQLITE_FULL = 13
+
+_INSERT_RECORD = (
+    "INSERT INTO records (txid, user_name, table_name, op, nrows, nbytes, chunk)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 _log = Logger(namespace="pggw.wal")
 
@@ -403,13 +413,18 @@ class _Ctx:
 
 
 class _Request(Generic[T]):
-    __slots__ = ("deferred", "fn", "nbytes", "sync", "tx")
+    __slots__ = ("clean", "deferred", "drains", "fn", "nbytes", "sync", "tx")
 
-    def __init__(self, fn: Callable[[_Ctx], T], *, sync: bool, nbytes: int, tx: bool) -> None:
+    def __init__(self, fn: Callable[[_Ctx], T], *, sync: bool, nbytes: int, tx: bool,
+                 drains: bool = False, clean: bool = False) -> None:
         self.fn = fn
         self.sync = sync
         self.nbytes = nbytes
         self.tx = tx
+        self.drains = drains  # frees WAL space (may use the disk reserve)
+        # ``fn`` raises (anything but a SQLite error) only before it writes: it needs no
+        # savepoint of its own in a group (see _Writer._run_batch)
+        self.clean = clean
         self.deferred: Deferred[T] = Deferred()
 
 
@@ -443,20 +458,28 @@ class _Worker(threading.Thread):
         return self._started_d
 
     def submit(
-        self, fn: Callable[[_Ctx], T], *, sync: bool = False, nbytes: int = 0, tx: bool = True
+        self, fn: Callable[[_Ctx], T], *, sync: bool = False, nbytes: int = 0, tx: bool = True,
+        drains: bool = False, clean: bool = False,
     ) -> Deferred[T]:
-        request = _Request(fn, sync=sync, nbytes=nbytes, tx=tx)
+        request = _Request(fn, sync=sync, nbytes=nbytes, tx=tx, drains=drains, clean=clean)
         if self._closed:
             request.deferred.errback(WalError(ADMIN_SHUTDOWN, "the WAL is closed"))
         else:
-            self._queue.put(request)
+            self._put(request)
         return request.deferred
+
+    def _put(self, request: _Request[Any]) -> None:
+        self._queue.put(request)
 
     def stop(self) -> Deferred[None]:
         if not self._closed:
             self._closed = True
+            self._put_now()
             self._queue.put(_STOP)
         return self._stopped_d
+
+    def _put_now(self) -> None:
+        """Hand over requests held back on the reactor thread (see _Writer)."""
 
     @staticmethod
     def _deliver(outcomes: list[_Outcome]) -> None:
@@ -544,10 +567,22 @@ class _Writer(_Worker):
         describe_usage: Callable[[_Acct], str],
     ) -> None:
         super().__init__(name, reactor, connect)
+        # Requests made while the reactor handles a burst of I/O (8 connections' commits
+        # read in one poll) are handed over together when it is done, so that they make
+        # one group (one fsync), and the writer does not wake up for the first of them to
+        # fight the reactor thread for the GIL while it parses the others.
+        self._call_later: Callable[..., Any] | None = getattr(reactor, "callLater", None)
+        self._held_back: list[_Request[Any]] = []
+        self._handover: Any = None
         self.acct = _Acct()
         self._describe_usage = describe_usage
         self._synchronous: str | None = None
         self._dirty = False
+        self.reserve: SpaceReserve | None = None
+        self.wal_file: Path | None = None  # the -wal file, for _checkpoint_if_disk_low
+        self._next_space_check = 0.0
+        self._wal_size = 0
+        self._autocheckpoint = WAL_AUTOCHECKPOINT_PAGES
         self.batches = 0
         self.batched_requests = 0
 
@@ -563,6 +598,8 @@ class _Writer(_Worker):
                     # Idle: housekeeping, in short steps while no request is waiting.
                     while self._dirty and self._queue.empty():
                         self._dirty = self._maintain(conn)
+                    if self.reserve is not None:
+                        self.reserve.ensure()  # after a disk-full, once space is back
                     continue
             if item is _STOP:
                 return
@@ -584,9 +621,27 @@ class _Writer(_Worker):
                 nbytes += more.nbytes
             self._send(self._run_batch(conn, batch))
             self._dirty = True
+            self._adapt_to_free_disk(conn)
 
     def on_close(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _put(self, request: _Request[Any]) -> None:
+        if self._call_later is None:
+            self._queue.put(request)
+            return
+        self._held_back.append(request)
+        if self._handover is None:
+            self._handover = self._call_later(0, self._put_now)
+
+    def _put_now(self) -> None:
+        if self._handover is not None:
+            if self._handover.active():
+                self._handover.cancel()
+            self._handover = None
+        held, self._held_back = self._held_back, []
+        for request in held:
+            self._queue.put(request)
 
     def _set_synchronous(self, conn: sqlite3.Connection, mode: str) -> None:
         if self._synchronous != mode:
@@ -602,12 +657,94 @@ class _Writer(_Worker):
         except Exception as e:
             if conn.in_transaction:
                 conn.rollback()
+            if self._use_reserve(conn, e, item):
+                return self._run_alone(conn, item)
             return (item.deferred, False, _translate(e, self._usage()))
+
+    def _reclaim(self, conn: sqlite3.Connection) -> bool:
+        """While client writes are refused for want of the reserve: give pages back to the
+        file system (the writer has nothing better to do) and try to take the reserve."""
+        assert self.reserve is not None
+        for _ in range(RECLAIM_STEPS):
+            if not self._maintain(conn, low=True):
+                break
+        return self.reserve.ensure(now=True)
+
+    def _use_reserve(self, conn: sqlite3.Connection, e: Exception, item: _Request[Any]) -> bool:
+        """Disk full on a request that frees WAL space: give up the reserve to let it run."""
+        if not (item.drains and _is_disk_full(e) and self._release_reserve()):
+            return False
+        with contextlib.suppress(sqlite3.Error):
+            _checkpoint(conn)
+        return True
+
+    def _release_reserve(self) -> bool:
+        if self.reserve is None or not self.reserve.release():
+            return False
+        self._reactor.callFromThread(
+            _log.warn, "disk full: released the WAL's reserved space so that uploaded rows "
+            "can be removed")
+        return True
+
+    def _adapt_to_free_disk(self, conn: sqlite3.Connection) -> None:
+        """Checkpoint more often as the disk fills up.
+
+        The -wal file takes up to WAL_AUTOCHECKPOINT_PAGES between checkpoints, and copying
+        it into the database needs room for the database to grow. On a nearly full disk,
+        the usual interval would leave every free byte in the -wal file and none to
+        checkpoint (or delete uploaded rows) with, so the interval shrinks with the free
+        space (1/8 of it), down to a few pages. Looked at every SPACE_CHECK_SECONDS, or
+        when the -wal file has grown by SPACE_CHECK_BYTES (one stat() per group commit).
+        """
+        if self.wal_file is None:
+            return
+        try:
+            size = os.stat(self.wal_file).st_size
+        except OSError:
+            return
+        now = time.monotonic()
+        if now < self._next_space_check and size - self._wal_size < SPACE_CHECK_BYTES:
+            return
+        self._next_space_check = now + SPACE_CHECK_SECONDS
+        self._wal_size = size
+        try:
+            free = shutil.disk_usage(self.wal_file.parent).free
+        except OSError:
+            return
+        pages = max(MIN_AUTOCHECKPOINT_PAGES, min(WAL_AUTOCHECKPOINT_PAGES,
+                                                  free // (8 * PAGE_SIZE)))
+        try:
+            if pages != self._autocheckpoint:
+                conn.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+                self._autocheckpoint = pages
+            if size > free // 2:
+                _checkpoint(conn)
+        except sqlite3.Error as e:
+            if not _is_disk_full(e):
+                _log.warn("WAL checkpoint failed: {error}", error=e)
 
     def _usage(self) -> str:
         return self._describe_usage(self.acct)
 
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[_Request[Any]]) -> list[_Outcome]:
+    def _disk_full(self, detail: str) -> WalError:
+        return _disk_full(self._usage(), detail)
+
+    def _run_batch(
+        self, conn: sqlite3.Connection, batch: list[_Request[Any]], *, savepoints: bool = False
+    ) -> list[_Outcome]:
+        """Run ``batch`` in one transaction, each request under a SAVEPOINT so that one that
+        fails leaves the others be — except "clean" requests (commits, staging, deletes of
+        uploaded records: the per-commit hot path), which raise only before they write. If
+        one of them fails anyway, the group is rolled back and run again with a savepoint
+        for every request, so nothing hinges on that promise."""
+        if self.reserve is not None and not self.reserve.ensure() and not self._reclaim(conn):
+            # The drain's reserve was used up: client writes wait until space is back.
+            refused = [r for r in batch if not r.drains]
+            if refused:
+                batch = [r for r in batch if r.drains]
+                full = [(r.deferred, False, self._disk_full("the space kept for uploading is "
+                                                            "in use")) for r in refused]
+                return full + (self._run_batch(conn, batch) if batch else [])
         self._set_synchronous(conn, "FULL" if any(r.sync for r in batch) else "NORMAL")
         work = self.acct.copy()
         now = time.time()
@@ -615,6 +752,16 @@ class _Writer(_Worker):
         try:
             conn.execute("BEGIN IMMEDIATE")
             for request in batch:
+                if request.clean and not savepoints:
+                    try:
+                        result = request.fn(_Ctx(conn, work, now))
+                    except sqlite3.Error:
+                        raise
+                    except Exception:
+                        conn.execute("ROLLBACK")
+                        return self._run_batch(conn, batch, savepoints=True)
+                    outcomes.append((request.deferred, True, result))
+                    continue
                 trial = work.copy()
                 conn.execute("SAVEPOINT op")
                 try:
@@ -640,38 +787,50 @@ class _Writer(_Worker):
                 for request in batch:
                     results.extend(self._run_batch(conn, [request]))
                 return results
+            if self._use_reserve(conn, e, batch[0]):
+                return self._run_batch(conn, batch)
             return [(batch[0].deferred, False, _translate(e, self._usage()))]
         self.acct = work
         self.batches += 1
         self.batched_requests += len(batch)
         return outcomes
 
-    def _maintain(self, conn: sqlite3.Connection) -> bool:
+    def _maintain(self, conn: sqlite3.Connection, *, low: bool = False) -> bool:
         """Idle housekeeping: give free pages back to the file system a step at a time and
-        checkpoint the -wal file into the database. True if there is more to do."""
+        checkpoint the -wal file into the database. True if there is more to do. ``low``:
+        the disk is short of space, give back even a few pages."""
         more = False
+        least = 1 if low else VACUUM_MIN_FREE_PAGES
         try:
             self._set_synchronous(conn, "NORMAL")
             free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
-            if free >= VACUUM_MIN_FREE_PAGES:
+            if free >= least:
                 # executescript steps the pragma to completion; execute() would free 1 page.
                 conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_STEP_PAGES});")
-                more = free - VACUUM_STEP_PAGES >= VACUUM_MIN_FREE_PAGES
-            busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-            if busy == 0 and log > 0 and log == done:
-                # Everything is in the database file: shrink the -wal file to nothing, but
-                # do not wait long for a reader to let go of it.
-                conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-                finally:
-                    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
+                more = free - VACUUM_STEP_PAGES >= least
+            _checkpoint(conn)
         except sqlite3.Error as e:
-            _log.warn("WAL maintenance failed: {error}", error=e)
+            if _is_disk_full(e) and self._release_reserve():
+                with contextlib.suppress(sqlite3.Error):
+                    _checkpoint(conn)
+            else:
+                _log.warn("WAL maintenance failed: {error}", error=e)
         finally:
             if conn.in_transaction:
                 conn.rollback()
         return more
+
+
+def _checkpoint(conn: sqlite3.Connection) -> None:
+    """Copy the -wal file into the database; if all of it went, shrink it to nothing (not
+    waiting long for a reader to let go of it)."""
+    busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    if busy == 0 and log > 0 and log == done:
+        conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_SECONDS * 1000)}")
 
 
 def _is_disk_full(e: BaseException) -> bool:
@@ -682,17 +841,21 @@ def _is_disk_full(e: BaseException) -> bool:
     return "database or disk is full" in str(e)
 
 
+def _disk_full(usage: str | None, detail: str) -> WalError:
+    return WalError(
+        DISK_FULL,
+        "could not write to the WAL: disk full" + (f"; {usage}" if usage else ""),
+        detail=detail,
+        hint="Retry when the uploader has drained some of the backlog, or free disk space.",
+    )
+
+
 def _translate(e: Exception, usage: str | None) -> Exception:
     """SQLite errors become PgErrors the wire layer can report; others pass through."""
     if isinstance(e, PgError):
         return e
     if _is_disk_full(e):
-        return WalError(
-            DISK_FULL,
-            "could not write to the WAL: disk full" + (f"; {usage}" if usage else ""),
-            detail=str(e),
-            hint="Retry when the uploader has drained some of the backlog, or free disk space.",
-        )
+        return _disk_full(usage, str(e))
     if isinstance(e, sqlite3.Error):
         return WalError(IO_ERROR, f"could not write to the WAL: {e}")
     return e
@@ -721,6 +884,7 @@ class WriteAheadLog:
         reactor: IReactorFromThreads,
         max_bytes: int | None = None,
         per_user_share: float = DEFAULT_PER_USER_SHARE,
+        reserve_bytes: int = DEFAULT_RESERVE_BYTES,
     ) -> None:
         if not 0 < per_user_share <= 1:
             raise ValueError("per_user_share must be in (0, 1]")
@@ -735,6 +899,8 @@ class WriteAheadLog:
         self._waiting: dict[str, float] = {}  # writer thread: users refused at the quota
         self._writer = _Writer("pggw-wal-writer", reactor, self._w_connect, self._describe)
         self._reader = _Worker("pggw-wal-reader", reactor, self._r_connect)
+        self._writer.reserve = SpaceReserve(self.path.with_suffix(".reserve"), reserve_bytes)
+        self._writer.wal_file = self.path.with_name(self.path.name + "-wal")
         self._opened = False
 
     # -- lifecycle -----------------------------------------------------------------------
@@ -745,7 +911,8 @@ class WriteAheadLog:
 
     async def _open(self) -> None:
         await self._writer.begin()
-        generation = await self._writer.submit(self._w_open, tx=False)
+        # drains: a restart on a full disk may use the reserve to get going (and drain).
+        generation = await self._writer.submit(self._w_open, tx=False, drains=True)
         await self._reader.begin()
         self._generation = generation
         self._opened = True
@@ -787,7 +954,7 @@ class WriteAheadLog:
             staged_user, staged_bytes, staged_n = ctx.acct.staged.get(txid, (user, 0, 0))
             ctx.acct.staged[txid] = (staged_user, staged_bytes + len(chunk), staged_n + 1)
 
-        return self._writer.submit(run, nbytes=len(chunk))
+        return self._writer.submit(run, nbytes=len(chunk), clean=True)
 
     def commit(
         self,
@@ -804,12 +971,23 @@ class WriteAheadLog:
         nbytes = sum(len(c) for _, _, c, _ in chunks)
 
         def run(ctx: _Ctx) -> int:
-            self._w_check_open_txn(ctx, txid)
-            if not chunks and txid not in ctx.acct.staged:
+            staged = txid in ctx.acct.staged
+            if not staged and not chunks:
+                self._w_check_open_txn(ctx, txid)
                 return 0
+            # A reused txid is caught by the commits table's UNIQUE txid below (no look-up
+            # per commit).
             if nbytes:
                 self._w_check_quota(ctx, user, nbytes)
-            if txid in ctx.acct.staged:
+            # The marker first: a reused txid fails before anything is written.
+            try:
+                cur = ctx.conn.execute(
+                    "INSERT INTO commits (txid, user_name, committed_at) VALUES (?, ?, ?)",
+                    (txid, user, ctx.now),
+                )
+            except sqlite3.IntegrityError:
+                raise ValueError(f"WAL transaction {txid} is already committed") from None
+            if staged:
                 for table, n, rows, nb in ctx.conn.execute(
                     "SELECT table_name, count(*), sum(nrows), sum(nbytes) FROM records"
                     " WHERE txid = ? GROUP BY table_name",
@@ -817,15 +995,11 @@ class WriteAheadLog:
                 ):
                     ctx.acct.add_committed(user, table, n, rows, nb)
             self._w_insert(ctx, txid, [(user, t, op, c, n) for t, op, c, n in chunks])
-            cur = ctx.conn.execute(
-                "INSERT INTO commits (txid, user_name, committed_at) VALUES (?, ?, ?)",
-                (txid, user, ctx.now),
-            )
             ctx.acct.staged.pop(txid, None)
             assert cur.lastrowid is not None
             return cur.lastrowid
 
-        return self._writer.submit(run, sync=True, nbytes=nbytes)
+        return self._writer.submit(run, sync=True, nbytes=nbytes, clean=True)
 
     def rollback(self, txid: int) -> Deferred[None]:
         """Delete an open transaction's staged chunks (nothing if it has none)."""
@@ -841,7 +1015,7 @@ class WriteAheadLog:
             )
             ctx.acct.add_pending(staged[0], -staged[1])
 
-        return self._writer.submit(run)
+        return self._writer.submit(run, drains=True)
 
     # -- uploader: reading and bookkeeping -----------------------------------------------
 
@@ -853,13 +1027,15 @@ class WriteAheadLog:
         *,
         after_id: int | None = None,
         byte_limit: int | None = None,
+        row_limit: int | None = None,
     ) -> Deferred[list[Record]]:
         """Up to ``limit`` committed records in commit order (seq, then id).
 
         Records of one transaction share a seq. With ``after_id`` the page starts after the
         record (after_seq, after_id), so a transaction cut by ``limit`` is continued; without
         it, at the first record whose seq is greater than ``after_seq``. ``byte_limit`` stops
-        the page once its chunks add up to that many bytes (it always has one record)."""
+        the page once its chunks add up to that many bytes, ``row_limit`` once its records
+        add up to that many rows (it always has one record)."""
         user_list = sorted(users) if users is not None else None
 
         def run(ctx: _Ctx) -> list[Record]:
@@ -881,13 +1057,16 @@ class WriteAheadLog:
                 f" WHERE {where} ORDER BY c.seq, r.id LIMIT ?",
                 params,
             )
-            if byte_limit is None:
+            if byte_limit is None and row_limit is None:
                 return [Record(*row) for row in cursor]
+            max_bytes = byte_limit if byte_limit is not None else float("inf")
+            max_rows = row_limit if row_limit is not None else float("inf")
             out: list[Record] = []
-            total = 0
+            total = rows = 0
             for row in cursor:
                 total += len(row[6])
-                if out and total > byte_limit:
+                rows += row[7]
+                if out and (total > max_bytes or rows > max_rows):
                     break
                 out.append(Record(*row))
             cursor.close()
@@ -917,7 +1096,7 @@ class WriteAheadLog:
             self._w_drop_empty_commits(ctx, txids)
             return deleted
 
-        return self._writer.submit(run)
+        return self._writer.submit(run, drains=True, clean=True)
 
     def record_attempt(self, record_id: int, error: str | None) -> Deferred[None]:
         """Count an upload attempt of a record and remember its last error."""
@@ -996,7 +1175,7 @@ class WriteAheadLog:
             assert cur.lastrowid is not None
             return cur.lastrowid
 
-        return self._writer.submit(run)
+        return self._writer.submit(run, drains=True)
 
     def dead_letters(
         self, user: str | None, *, limit: int | None = None
@@ -1095,7 +1274,7 @@ class WriteAheadLog:
                 ctx.acct.add_dead_letters(-1, -nrows)
             return len(rows)
 
-        return self._writer.submit(run)
+        return self._writer.submit(run, drains=True)
 
     def stats(self, *, exact: bool = False) -> Deferred[WalStats]:
         """Backlog figures. By default from the writer's running counts plus a few indexed
@@ -1245,6 +1424,10 @@ class WriteAheadLog:
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
             conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("PRAGMA temp_store = MEMORY")
+            # Debian's SQLite zeroes every freed page by default: deleting uploaded records
+            # would then write their whole size again (drain throughput, and space a full
+            # disk does not have). FAST only zeroes what costs no extra I/O.
+            conn.execute("PRAGMA secure_delete = FAST")
         except BaseException:
             conn.close()
             raise
@@ -1299,6 +1482,8 @@ class WriteAheadLog:
             acct.add_dead(user, nbytes)
             acct.add_dead_letters(n, rows)
         ctx.acct = acct
+        if self._writer.reserve is not None:
+            self._writer.reserve.ensure()
         if self._max_bytes_arg is None:
             self.max_bytes = default_max_bytes(self.path.parent)
         return int(generation)
@@ -1313,11 +1498,13 @@ class WriteAheadLog:
     ) -> None:
         if not chunks:
             return
-        ctx.conn.executemany(
-            "INSERT INTO records (txid, user_name, table_name, op, nrows, nbytes, chunk)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(txid, u, t, op, n, len(c), c) for u, t, op, c, n in chunks],
-        )
+        if len(chunks) == 1:
+            ((u, t, op, c, n),) = chunks
+            ctx.conn.execute(_INSERT_RECORD, (txid, u, t, op, n, len(c), c))
+        else:
+            ctx.conn.executemany(
+                _INSERT_RECORD, [(txid, u, t, op, n, len(c), c) for u, t, op, c, n in chunks]
+            )
         for u, t, _, c, n in chunks:
             ctx.acct.add_pending(u, len(c))
             if committed:

@@ -49,11 +49,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pggw.wire.errors import (
+    CHARACTER_NOT_IN_REPERTOIRE,
     DATETIME_FIELD_OVERFLOW,
     INVALID_DATETIME_FORMAT,
     INVALID_PARAMETER_VALUE,
     INVALID_TEXT_REPRESENTATION,
     NUMERIC_VALUE_OUT_OF_RANGE,
+    PROGRAM_LIMIT_EXCEEDED,
+    STATEMENT_TOO_COMPLEX,
     PgError,
 )
 from pggw.wire.types import TYPES_BY_OID
@@ -65,7 +68,6 @@ __all__ = [
 ]
 
 INVALID_BINARY_REPRESENTATION = "22P03"
-CHARACTER_NOT_IN_REPERTOIRE = "22021"
 
 # OIDs (see types.py)
 BOOL, BYTEA, CHAR, NAME, INT8, INT2, INT4 = 16, 17, 18, 19, 20, 21, 23
@@ -320,6 +322,8 @@ def _b_array(data: bytes | memoryview) -> list[Any]:
             pos += ln
     if pos != total:
         raise PgError(INVALID_BINARY_REPRESENTATION, "incorrect binary data format in array")
+    if not count:  # a zero dimension: an empty array, as in PostgreSQL (not dims[0] empty lists)
+        return []
     return _nest(flat, dims)
 
 
@@ -455,37 +459,55 @@ def _t_json(text: str) -> str:
     except ValueError:
         raise PgError(INVALID_TEXT_REPRESENTATION, "invalid input syntax for type json",
                       detail=f'Token "{text[:40]}" is invalid.') from None
+    except RecursionError:
+        raise PgError(STATEMENT_TOO_COMPLEX, "stack depth limit exceeded") from None
     return text
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_BYTEA_ESCAPE = re.compile(r"\\(\\|[0-3][0-7][0-7])?")
+
+
+def _bad_hex(body: str) -> PgError:
+    """PostgreSQL's error for hex-format bytea input that ``bytes.fromhex`` refused."""
+    i, n = 0, len(body)
+    while i < n:
+        c = body[i]
+        if c in " \t\n\r":
+            i += 1
+            continue
+        for d in (c, body[i + 1] if i + 1 < n else None):
+            if d is None:
+                break
+            if d not in _HEX_DIGITS:
+                return PgError(INVALID_PARAMETER_VALUE, f'invalid hexadecimal digit: "{d}"')
+        if i + 1 >= n:
+            break
+        i += 2
+    return PgError(INVALID_PARAMETER_VALUE, "invalid hexadecimal data: odd number of digits")
+
+
 def _t_bytea(text: str) -> bytes:
+    """bytea text input: the hex format (``\\x`` then pairs of hex digits, whitespace
+    between pairs) or the escape format (``\\\\`` and ``\\ooo`` octal escapes, other
+    characters as their UTF-8 bytes), with PostgreSQL's errors."""
     if text.startswith("\\x"):
         try:
             return bytes.fromhex(text[2:])
         except ValueError:
-            raise PgError(INVALID_TEXT_REPRESENTATION,
-                          "invalid hexadecimal data: odd number of digits"
-                          if len(text.replace(" ", "")) % 2 else
-                          "invalid hexadecimal digit") from None
+            raise _bad_hex(text[2:]) from None
     if "\\" not in text:
         return text.encode("utf-8")
-    # Legacy escape format: \\ and \ooo octal.
     out = bytearray()
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c != "\\":
-            out += c.encode("utf-8")
-            i += 1
-        elif i + 1 < n and text[i + 1] == "\\":
-            out.append(92)
-            i += 2
-        elif (i + 3 < n and text[i + 1] in "0123" and text[i + 2] in "01234567"
-              and text[i + 3] in "01234567"):
-            out.append(int(text[i + 1:i + 4], 8))
-            i += 4
-        else:
-            raise _invalid(BYTEA, text)
+    pos = 0
+    for m in _BYTEA_ESCAPE.finditer(text):
+        out += text[pos:m.start()].encode("utf-8")
+        esc = m.group(1)
+        if esc is None:
+            raise PgError(INVALID_TEXT_REPRESENTATION, "invalid input syntax for type bytea")
+        out.append(92 if esc == "\\" else int(esc, 8))
+        pos = m.end()
+    out += text[pos:].encode("utf-8")
     return bytes(out)
 
 
@@ -520,18 +542,22 @@ def _t_date(text: str) -> date:
     s = text.strip()
     if s.upper().endswith(" BC"):
         raise PgError(DATETIME_FIELD_OVERFLOW, f'date out of range: "{text}"')
-    try:
-        dt = _parse_ts(s, DATE, text)
-    except PgError:
-        raise _invalid(DATE, text) from None
-    return dt.date()
+    return _parse_ts(s, DATE, text).date()
 
 
 def _t_time(text: str) -> time:
     try:
         return time.fromisoformat(text.strip())
     except ValueError:
-        raise _invalid(TIME, text) from None
+        if _TIME_RE.match(text):  # well-formed, a field out of range ("25:00")
+            raise PgError(DATETIME_FIELD_OVERFLOW,
+                          f'date/time field value out of range: "{text}"') from None
+        # PostgreSQL's time_in names the type "time", not "time without time zone".
+        raise PgError(INVALID_DATETIME_FORMAT,
+                      f'invalid input syntax for type time: "{text}"') from None
+
+
+_TIME_RE = re.compile(r"\s*\d{1,2}:\d{1,2}(?::\d{1,2}(?:\.\d*)?)?\s*$")
 
 
 # "2024-01-01 12:00:00.123456789 +05:30", also "2024-1-1 1:2:3", zone names, "Z", " UTC".
@@ -584,15 +610,17 @@ def _parse_ts(s: str, oid: int, orig: str) -> datetime:
         return datetime(1970, 1, 1, tzinfo=UTC) if oid == TIMESTAMPTZ else datetime(1970, 1, 1)
     m = _TS_RE.match(s)
     if m is None:
-        raise _invalid(oid, orig)
+        raise _invalid_datetime(oid, orig)
     y, mo, d, hh, mi, ss, frac, zone = m.groups()
     us = 0
     if frac:
-        # Round to microseconds like PostgreSQL.
+        # Round to microseconds like PostgreSQL. Digits past the 30th cannot matter (and
+        # int() refuses more than 4300).
+        frac = frac[:30]
         us = round(int(frac) / 10 ** (len(frac) - 6)) if len(frac) > 6 else int(frac.ljust(6, "0"))
     try:
         dt = datetime(int(y), int(mo), int(d), int(hh or 0), int(mi or 0), int(ss or 0))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a year beyond a C long
         raise PgError(DATETIME_FIELD_OVERFLOW,
                       f'date/time field value out of range: "{orig}"') from None
     if us:
@@ -604,6 +632,12 @@ def _parse_ts(s: str, oid: int, orig: str) -> datetime:
         tz = _parse_offset(zone) if zone[0] in "+-" else _zone(zone)
         dt = dt.replace(tzinfo=tz)
     return dt
+
+
+def _invalid_datetime(oid: int, text: str) -> PgError:
+    """PostgreSQL's date/time input errors are 22007, not 22P02."""
+    e = _invalid(oid, text)
+    return PgError(INVALID_DATETIME_FORMAT, e.message)
 
 
 def _ts_from_text(text: str, oid: int) -> datetime:
@@ -670,7 +704,10 @@ def _t_interval(text: str) -> timedelta:
         f = [float(g) if g else 0.0 for g in m.groups()]
         secs = (f[0] * 31104000 + f[1] * 2592000 + f[2] * 604800 + f[3] * 86400
                 + f[4] * 3600 + f[5] * 60 + f[6])
-        return timedelta(seconds=secs)
+        try:
+            return timedelta(seconds=secs)
+        except OverflowError:
+            raise PgError(DATETIME_FIELD_OVERFLOW, "interval out of range") from None
     body = s.lower()
     ago = body.endswith(" ago")
     if ago:
@@ -706,10 +743,15 @@ def _t_interval(text: str) -> timedelta:
                 raise ValueError
         except ValueError:
             raise _invalid(INTERVAL, text) from None
+    if math.isnan(total):  # 'nan', or inf - inf
+        raise _invalid(INTERVAL, text)
     try:
         return timedelta(seconds=-total if ago else total)
     except OverflowError:
         raise PgError(DATETIME_FIELD_OVERFLOW, "interval out of range") from None
+
+
+_MAXDIM = 6  # PostgreSQL's MAXDIM
 
 
 def parse_array_text(text: str, oid: int = 0) -> list[Any]:
@@ -722,15 +764,19 @@ def parse_array_text(text: str, oid: int = 0) -> list[Any]:
         raise PgError(INVALID_TEXT_REPRESENTATION, f'malformed array literal: "{text}"',
                       detail='Array value must start with "{" or dimension information.')
     delim = ";" if oid == 1020 else ","  # box[] uses ';'; everything built-in here uses ','
-    pos, result = _parse_array_level(s, 0, text, delim)
+    pos, result = _parse_array_level(s, 0, text, delim, 1)
     if s[pos:].strip():
         raise PgError(INVALID_TEXT_REPRESENTATION, f'malformed array literal: "{text}"',
                       detail="Junk after closing right brace.")
     return result
 
 
-def _parse_array_level(s: str, pos: int, orig: str, delim: str) -> tuple[int, list[Any]]:
+def _parse_array_level(s: str, pos: int, orig: str, delim: str,
+                       ndim: int) -> tuple[int, list[Any]]:
     # s[pos] == '{'
+    if ndim > _MAXDIM:  # also what keeps '{{{{…' from exhausting the Python stack
+        raise PgError(PROGRAM_LIMIT_EXCEEDED, f"number of array dimensions ({ndim}) exceeds "
+                      f"the maximum allowed ({_MAXDIM})")
     pos += 1
     out: list[Any] = []
     n = len(s)
@@ -755,7 +801,7 @@ def _parse_array_level(s: str, pos: int, orig: str, delim: str) -> tuple[int, li
             expect_elem = True
             continue
         if c == "{":
-            pos, sub = _parse_array_level(s, pos, orig, delim)
+            pos, sub = _parse_array_level(s, pos, orig, delim, ndim + 1)
             out.append(sub)
         elif c == '"':
             pos += 1

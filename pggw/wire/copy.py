@@ -98,15 +98,39 @@ class _LineDecoder(_Base):
             block = memoryview(b)[:nl]
         if nl + 1 < len(b):
             self._pending.append(b[nl + 1:])
-        return self._lines(self._decode(block, self.line + 1), False)
+        return self._decode_lines(block, False)
 
     def finish(self) -> list[Any]:
         if self.done:
             return []
         rest = b"".join(self._pending)
         self._pending = []
-        return self._lines(self._decode(rest, self.line + 1), True) if rest else \
-            self._lines(None, True)
+        return self._decode_lines(rest, True) if rest else self._lines(None, True)
+
+    def _decode_lines(self, block: bytes | memoryview, final: bool) -> list[Any]:
+        start = self.line
+        try:
+            text = self._decode(block, start + 1)
+        except PgError:
+            # Lines after the end marker are ignored even when they are not UTF-8 (had they
+            # come in a later CopyData message they would never be decoded): parse the
+            # complete lines before the bad byte first; an error there comes first anyway.
+            bad_line = self.line
+            raw = bytes(block)
+            bad = len(raw)
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                bad = e.start
+            nl = raw.rfind(b"\n", 0, bad)
+            if nl >= 0:
+                self.line = start
+                rows = self._lines(raw[:nl].decode("utf-8"), False)
+                if self.done:
+                    return rows
+                self.line = bad_line
+            raise
+        return self._lines(text, final)
 
     def _lines(self, text: str | None, final: bool) -> list[Any]:
         raise NotImplementedError

@@ -12,7 +12,7 @@ import functools
 import struct
 from dataclasses import dataclass
 
-from pggw.wire.errors import PROTOCOL_VIOLATION, PgError
+from pggw.wire.errors import CHARACTER_NOT_IN_REPERTOIRE, PROTOCOL_VIOLATION, PgError
 
 __all__ = [
     "BIND", "CLOSE", "COPY_DATA", "COPY_DONE", "COPY_FAIL", "DESCRIBE", "EXECUTE", "FLUSH",
@@ -22,7 +22,7 @@ __all__ = [
     "SSLRequest", "StartupMessage",
     "decode_bind", "decode_close", "decode_copy_fail", "decode_describe", "decode_execute",
     "decode_parse", "decode_password", "decode_query", "decode_sasl_initial",
-    "decode_sasl_response", "parse_startup_packet",
+    "decode_sasl_response", "invalid_utf8", "parse_startup_packet",
 ]
 
 # Message type bytes sent by the frontend.
@@ -123,13 +123,22 @@ def _bad(what: str) -> PgError:
 
 
 def _text(raw: bytes, what: str) -> str:
+    """Decode UTF-8; a bad sequence is an ERROR (FATAL only in the startup packet), as in
+    PostgreSQL: the message itself was framed correctly, so the connection can go on."""
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PgError(
-            "22021", f"invalid byte sequence for encoding \"UTF8\" in {what} message",
-            severity="FATAL",
-        ) from None
+    except UnicodeDecodeError as e:
+        raise invalid_utf8(raw, e.start, fatal=what == "startup") from None
+
+
+def invalid_utf8(raw: bytes, pos: int, *, fatal: bool = False) -> PgError:
+    """PostgreSQL's ``invalid byte sequence for encoding "UTF8": 0xc3 0x28`` (22021)."""
+    lead = raw[pos]
+    n = 2 if 0xC0 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else 4 if 0xF0 <= lead < 0xF8 else 1
+    shown = " ".join(f"0x{b:02x}" for b in raw[pos : pos + n])
+    return PgError(CHARACTER_NOT_IN_REPERTOIRE,
+                   f'invalid byte sequence for encoding "UTF8": {shown}',
+                   severity="FATAL" if fatal else "ERROR")
 
 
 def _cstring(b: bytes, pos: int, what: str) -> tuple[str, int]:
@@ -181,6 +190,8 @@ def decode_query(body: bytes | memoryview) -> str:
     end = b.find(b"\0")
     if end < 0:
         raise _bad("Query")
+    if end != len(b) - 1:  # a NUL inside the query text: framed, so not fatal (PostgreSQL)
+        raise PgError(PROTOCOL_VIOLATION, "invalid message format")
     return _text(b[:end], "Query")
 
 

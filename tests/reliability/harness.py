@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from conftest import FULL
 
 from tests.conftest import Daemon, add_user, start_daemon
 
@@ -122,8 +123,11 @@ def tree_rss_kib(pid: int) -> int:
 
 
 def write_figure(name: str, data: dict[str, Any]) -> Path:
-    FIGURES.mkdir(exist_ok=True)
-    path = FIGURES / f"{name}.json"
+    """Record what a test measured: figures/ for a full run (committed, in the READMEs'
+    tables via figures.py), figures/ci/ for CI-sized runs (not committed)."""
+    directory = FIGURES if FULL else FIGURES / "ci"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
     data = {**data, "mode": os.environ.get("PGGW_RELIABILITY", "ci") or "ci",
             "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -29,7 +29,7 @@ from harness import (
 from workload import Recorder, Round, check
 
 USERS = ["alice", "bob"]
-DRAIN_TIMEOUT = float(os.environ.get("PGGW_DRAIN_TIMEOUT", "240"))
+DRAIN_TIMEOUT = float(os.environ.get("PGGW_DRAIN_TIMEOUT", "900" if FULL else "240"))
 
 
 def _kills() -> int:

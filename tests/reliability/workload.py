@@ -80,11 +80,12 @@ class Round:
     """One user's client threads for one gateway lifetime."""
 
     def __init__(self, rec: Recorder, dsn: str, user: str, round_no: int,
-                 rng: random.Random, *, never_acked: bool = True) -> None:
+                 rng: random.Random, *, never_acked: bool = True, pace: float = 0.0) -> None:
         self.rec = rec
         self.dsn = dsn
         self.ns = f"{PREFIX}{user}-r{round_no}"
         self.rng = random.Random(rng.random())
+        self.pace = pace  # seconds between operations (0: as fast as the gateway acks)
         self.progress: dict[str, int] = defaultdict(int)
         self.errors: list[BaseException] = []
         self.stop = threading.Event()
@@ -120,6 +121,8 @@ class Round:
         fn()
         op.acked = True
         self.progress[worker] += 1
+        if self.pace:
+            time.sleep(self.pace)
 
     # -- workers ---------------------------------------------------------------------------
 

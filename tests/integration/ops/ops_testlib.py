@@ -20,9 +20,12 @@ UNREACHABLE_CDF = (
 )
 
 
-def http(d: Daemon, path: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+def http(d: Daemon, path: str, method: str = "GET",
+         token: str | None = None) -> tuple[int, dict[str, str], bytes]:
     req = urllib.request.Request(f"http://127.0.0.1:{d.http_port}{path}", method=method,
                                  data=b"" if method == "POST" else None)
+    if token is not None:
+        req.add_header("Authorization", f"Bearer {token}")
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, dict(r.headers), r.read()
@@ -30,11 +33,18 @@ def http(d: Daemon, path: str, method: str = "GET") -> tuple[int, dict[str, str]
         return e.code, dict(e.headers), e.read()
 
 
-def status(d: Daemon, query: str = "") -> dict[str, Any]:
-    code, _, body = http(d, "/status" + query)
+def status(d: Daemon, query: str = "", token: str | None = None) -> dict[str, Any]:
+    code, _, body = http(d, "/status" + query, token=token)
     assert code == 200, body
     result: dict[str, Any] = json.loads(body)
     return result
+
+
+def admin_token(d: Daemon) -> str:
+    """The token the daemon generated into its data dir (it shows every user in /status)."""
+    path = d.data_dir / "admin.token"
+    wait_for(path.exists, what="admin.token")
+    return path.read_text().strip()
 
 
 def metrics(d: Daemon) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:

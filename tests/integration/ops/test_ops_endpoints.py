@@ -1,10 +1,12 @@
 """The HTTP operator endpoints of a real daemon (with the embedded emulator) after a known
-workload: /metrics names and values, /healthz, /readyz, /status, the dashboard, and
+workload: /metrics names and values, /healthz, /readyz, /status (totals without a token,
+detail with the admin token or an embedded-emulator token), the dashboard, and
 `pggw-admin status`."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -13,9 +15,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from ops_testlib import http, metrics, status, wait_for
+import requests
+from ops_testlib import admin_token, http, metrics, status, wait_for
 
-from tests.conftest import Daemon, add_user, start_daemon
+from tests.conftest import Daemon, add_user, embedded_emulator_url, start_daemon
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +73,25 @@ def test_metrics_after_known_workload(workload: Daemon) -> None:
     assert sum(v for (name, labels), v in m.items()
                if name == "pggw_upload_requests_total" and dict(labels)["status"] == "201") >= 2
     assert ("pggw_reactor_lag_seconds", ()) in m
+    # CDF request latency: every request to CDF, by resource, endpoint and outcome
+    lat = "pggw_cdf_request_duration_seconds"
+
+    def count(resource: str, endpoint: str, outcome: str = "success") -> float:
+        return m.get((f"{lat}_count", (("endpoint", endpoint), ("outcome", outcome),
+                                       ("resource", resource))), 0.0)
+
+    assert count("assets", "POST /assets") >= 1  # 13 rows: one request or more
+    assert count("events", "POST /events") >= 1
+    assert count("token", "POST token") >= 1  # the daemon's client-credentials token
+    assert sum(v for (name, labels), v in m.items()
+               if name == f"{lat}_count" and dict(labels)["outcome"] == "success") == sum(
+        v for (name, labels), v in m.items() if name == f"{lat}_bucket"
+        and dict(labels)["le"] == "+Inf" and dict(labels)["outcome"] == "success")
+    assert m[(f"{lat}_bucket", (("endpoint", "POST /assets"), ("le", "60.0"),
+                                ("outcome", "success"), ("resource", "assets")))] == count(
+        "assets", "POST /assets")  # nothing near a minute on loopback
+    assert m[(f"{lat}_sum", (("endpoint", "POST /assets"), ("outcome", "success"),
+                             ("resource", "assets")))] > 0
     with psycopg.connect(workload.dsn):
         assert metrics(workload)[("pggw_connections", ())] == 1
     code, _, body = http(workload, "/metrics")
@@ -81,24 +103,64 @@ def test_metrics_after_known_workload(workload: Daemon) -> None:
                      "pggw_auth_failures_total", "pggw_wal_pending_bytes",
                      "pggw_wal_pending_records", "pggw_wal_oldest_pending_age_seconds",
                      "pggw_upload_requests_total", "pggw_upload_retries_total",
-                     "pggw_upload_dead_letter_rows_total", "pggw_reactor_lag_seconds"):
+                     "pggw_upload_dead_letter_rows_total", "pggw_reactor_lag_seconds",
+                     "pggw_cdf_request_duration_seconds"):
         assert required in names, required
 
 
-def test_status_detail_on_loopback(workload: Daemon) -> None:
-    st = status(workload)
+def test_status_totals_without_token_detail_with_admin_token(workload: Daemon) -> None:
+    st = status(workload)  # a load balancer's request: no token, totals only (even on loopback)
     assert st["version"] == __import__("pggw").__version__
     assert st["replica"] and st["uptime_s"] > 0 and st["state"] == "running"
     assert st["wal"]["bytes"] == 0 and st["wal"]["records"] == 0
     assert st["wal"]["oldest_pending_age_s"] == 0
     assert st["uploads"]["rows_uploaded"] == 15
+    assert "users" not in st and st["detail"] is False and st["totals"]["users"] == 2
+    assert st["access"] == {"viewer": "anonymous"}
+    token = admin_token(workload)
+    assert oct((workload.data_dir / "admin.token").stat().st_mode & 0o777) == "0o600"
+    st = status(workload, token=token)
+    assert st["detail"] is True and st["access"] == {"viewer": "admin"}
     users = {u["username"]: u for u in st["users"]}
     assert set(users) == {"alice", "bob"}
     assert users["alice"]["backlog"] == {} and users["alice"]["state"] in ("idle", "running")
     assert users["alice"]["rejected"] == 0 and users["alice"]["backing_off_until"] is None
-    totals = status(workload, "?detail=0")
+    totals = status(workload, "?detail=0", token=token)
     assert "users" not in totals and totals["totals"]["users"] == 2
     assert totals["detail"] is False
+
+
+def test_status_refuses_a_bad_token(gw: Daemon) -> None:
+    for token in ("not-a-cdf-token", "pggw-admin-guessed"):
+        code, headers, body = http(gw, "/status", token=token)
+        assert code == 401, body
+        assert headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+        assert json.loads(body)["error"]["code"] == 401
+    assert token not in gw.log()
+
+
+def test_status_with_an_embedded_emulator_token(gw: Daemon) -> None:
+    """The default set-up: the embedded emulator inspects the token. Its demo-client may
+    read every gateway user of project demo, and local users share the daemon's identity:
+    it sees none of them (only the admin token does)."""
+    url = embedded_emulator_url(gw)
+    token = requests.post(f"{url}/oauth2/token", data={
+        "grant_type": "client_credentials", "client_id": "demo-client",
+        "client_secret": "demo-secret"}, timeout=10).json()["access_token"]
+    created = requests.post(
+        f"http://127.0.0.1:{gw.http_port}/api/v1/projects/demo/postgresgateway",
+        json={"items": [{"credentials": {"clientCredentials": {
+            "tokenUrl": f"{url}/oauth2/token", "clientId": "demo-client",
+            "clientSecret": "demo-secret", "scopes": [f"{url}/.default"]}}}]},
+        headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    assert created.status_code == 200, created.text
+    name = created.json()["items"][0]["username"]
+    st = status(gw, token=token)
+    assert st["access"] == {"viewer": "cdf", "subject": "demo-client", "projects": ["demo"]}
+    assert [u["username"] for u in st["users"]] == [name]
+    assert st["totals"]["users"] == 3  # alice, bob and the new one
+    assert {u["username"] for u in status(gw, token=admin_token(gw))["users"]} == {
+        "alice", "bob", name}
 
 
 def test_replica_from_environment(tmp_path: Path) -> None:
@@ -127,16 +189,34 @@ def test_admin_endpoints_want_post(gw: Daemon) -> None:
     assert http(gw, "/admin/drain")[0] == 405
 
 
-def test_pggw_admin_status(workload: Daemon) -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "pggw.admin", "status", "--http-url",
-         f"http://127.0.0.1:{workload.http_port}"],
-        capture_output=True, text=True, timeout=30, check=True).stdout
+def admin_cli(d: Daemon, data_dir: Path, *args: str, env: dict[str, str] | None = None,
+              check: bool = True) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if k not in ("PGGW_TOKEN", "PGGW_ADMIN_TOKEN")}
+    return subprocess.run(
+        [sys.executable, "-m", "pggw.admin", "--data-dir", str(data_dir), "status",
+         "--http-url", f"http://127.0.0.1:{d.http_port}", *args],
+        capture_output=True, text=True, timeout=30, check=check, env={**environ, **(env or {})})
+
+
+def test_pggw_admin_status(workload: Daemon, tmp_path: Path) -> None:
+    # On the gateway's host: the admin token is read from the data dir, every user shows.
+    out = admin_cli(workload, workload.data_dir).stdout
     assert out.startswith("pggw ")
     assert "0 rows in 0 records" in out and "15 rows uploaded since start" in out
     assert re.search(r"^alice\s+(idle|running)\s+0\s+-\s+0\s+-$", out, re.M), out
-    js = subprocess.run(
-        [sys.executable, "-m", "pggw.admin", "status", "--json", "--http-url",
-         f"http://127.0.0.1:{workload.http_port}"],
-        capture_output=True, text=True, timeout=30, check=True).stdout
-    assert json.loads(js)["wal"]["rows"] == 0
+    js = admin_cli(workload, workload.data_dir, "--json").stdout
+    assert json.loads(js)["wal"]["rows"] == 0 and json.loads(js)["users"]
+    # Elsewhere: totals, and how to get more.
+    out = admin_cli(workload, tmp_path).stdout
+    assert "USERS 0 with rows waiting" in out and "--token" in out and "alice" not in out
+    # An admin token of another gateway found on this host: totals, no failure.
+    (tmp_path / "admin.token").write_text("pggw-admin-of-another-gateway\n")
+    out = admin_cli(workload, tmp_path).stdout
+    assert "USERS 0 with rows waiting" in out
+    # The admin token passed explicitly, as --token and as $PGGW_TOKEN.
+    token = admin_token(workload)
+    assert "alice" in admin_cli(workload, tmp_path, "--token", token).stdout
+    assert "alice" in admin_cli(workload, tmp_path, env={"PGGW_TOKEN": token}).stdout
+    # A token the gateway refuses, given explicitly: an error that says so.
+    bad = admin_cli(workload, tmp_path, "--token", "expired-token", check=False)
+    assert bad.returncode == 1 and "refused the token" in bad.stderr, bad.stderr

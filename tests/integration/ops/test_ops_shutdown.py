@@ -180,3 +180,30 @@ def test_json_logs(tmp_path: Path) -> None:
     text = d.log()
     assert d.password not in text
     assert '"y"' not in text  # the CDF client secret given on the command line
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(x) for x in (task / "children").read_text().split()]
+    return out
+
+
+def test_sigkilled_gateway_takes_its_embedded_emulator_along(tmp_path: Path) -> None:
+    """The embedded emulator notices its gateway is gone and stops, so that a restarted
+    gateway's emulator can take the port again."""
+    d = start_daemon(tmp_path / "gw")
+    try:
+        emulators = wait_for(lambda: [
+            c for c in _children(d.proc.pid)
+            if b"pggw.emulator" in Path(f"/proc/{c}/cmdline").read_bytes()],  # after exec
+            timeout=10, what="the embedded emulator")
+        assert len(emulators) == 1, emulators
+    finally:
+        d.proc.kill()
+        d.proc.wait()
+    wait_for(lambda: not Path(f"/proc/{emulators[0]}").exists()
+             or b"Z" in Path(f"/proc/{emulators[0]}/stat").read_bytes().split(b")")[1][:3],
+             timeout=10, what="the orphaned emulator to stop")
+    # And the same data dir starts again, emulator and all.
+    start_daemon(tmp_path / "gw").stop()

@@ -115,3 +115,39 @@ def test_upload_batches_ring_buffer() -> None:
     for i in range(2000):
         um.record_batch("bob", "events", "insert", 1, 1, i, i)
     assert len(um.batches) == um.batches.maxlen
+
+
+def test_cdf_request_latency_histogram() -> None:
+    from pggw.cdf.client import LATENCY_BUCKETS, RequestTimings
+
+    timings = RequestTimings()
+    m = Metrics(cdf_timings=timings)
+    timings.observe("assets", "POST /assets", "success", 0.03)
+    timings.observe("assets", "POST /assets", "success", 2.0)
+    timings.observe("files", "PUT uploadUrl", "server_error", 0.2)
+    timings.observe("token", "POST token", "success", 0.01)
+    timings.observe("raw", "POST /raw/dbs/{db}/tables/{table}/rows", "throttled", 0.004)
+    timings.observe("x", "POST bad\nlabel", "success", 1.0)  # folded, never a broken label
+    s = samples(m)
+    name = "pggw_cdf_request_duration_seconds"
+
+    def labels(resource: str, endpoint: str, outcome: str, **extra: str
+               ) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted({"resource": resource, "endpoint": endpoint, "outcome": outcome,
+                             **extra}.items()))
+
+    a = ("assets", "POST /assets", "success")
+    assert s[(f"{name}_count", labels(*a))] == 2
+    assert s[(f"{name}_sum", labels(*a))] == 2.03
+    assert s[(f"{name}_bucket", labels(*a, le="0.05"))] == 1
+    assert s[(f"{name}_bucket", labels(*a, le="2.5"))] == 2
+    assert s[(f"{name}_bucket", labels(*a, le="+Inf"))] == 2
+    assert s[(f"{name}_count", labels("files", "PUT uploadUrl", "server_error"))] == 1
+    assert s[(f"{name}_count", labels("token", "POST token", "success"))] == 1
+    assert s[(f"{name}_count", labels(
+        "raw", "POST /raw/dbs/{db}/tables/{table}/rows", "throttled"))] == 1
+    assert s[(f"{name}_count", labels("x", OTHER, "success"))] == 1
+    les = {dict(k)["le"] for n, k in s if n == f"{name}_bucket"}
+    assert len(les) == len(LATENCY_BUCKETS) + 1
+    text = m.exposition().decode()
+    assert f"# TYPE {name} histogram" in text

@@ -207,8 +207,10 @@ class FakeWal:
         return rec
 
     def pending(self, limit: int, after_seq: int = 0, users: set[str] | None = None, *,
-                after_id: int | None = None) -> Deferred[list[Record]]:
-        out = []
+                after_id: int | None = None, row_limit: int | None = None
+                ) -> Deferred[list[Record]]:
+        out: list[Record] = []
+        rows = 0
         for r in sorted(self.records.values(), key=lambda r: (r.seq, r.id)):
             if users is not None and r.user not in users:
                 continue
@@ -217,6 +219,9 @@ class FakeWal:
                     continue
             elif (r.seq, r.id) <= (after_seq, after_id):
                 continue
+            rows += r.nrows
+            if out and row_limit is not None and rows > row_limit:
+                break
             out.append(r)
         return succeed(out[:limit])
 

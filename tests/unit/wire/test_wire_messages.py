@@ -39,6 +39,17 @@ def test_special_packets() -> None:
 
 def test_query_parse() -> None:
     assert fe.decode_query(b"SELECT 1\0") == "SELECT 1"
+    # Framed correctly but bad inside: an ERROR (the connection goes on), as in PostgreSQL.
+    with pytest.raises(PgError) as ei:
+        fe.decode_query(b"SELECT '\xc3\x28'\0")
+    assert (ei.value.sqlstate, ei.value.severity) == ("22021", "ERROR")
+    assert ei.value.message == 'invalid byte sequence for encoding "UTF8": 0xc3 0x28'
+    with pytest.raises(PgError) as ei:
+        fe.decode_query(b"SELECT 1\0; SELECT 2\0")
+    assert (ei.value.sqlstate, ei.value.severity) == ("08P01", "ERROR")
+    with pytest.raises(PgError) as ei:
+        fe.decode_parse(cstr("") + b"SELECT '\xff'\0\0\0")
+    assert (ei.value.sqlstate, ei.value.severity) == ("22021", "ERROR")
     p = fe.decode_parse(cstr("s1") + cstr("INSERT INTO t VALUES ($1,$2)")
                         + struct.pack("!hII", 2, 20, 3802))
     assert p == fe.Parse("s1", "INSERT INTO t VALUES ($1,$2)", (20, 3802))
