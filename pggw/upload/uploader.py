@@ -129,6 +129,8 @@ class _Lane:
     last_error: str | None = None
     records: dict[int, _RecState] = field(default_factory=dict)
     blockers: dict[Key, _Park] = field(default_factory=dict)
+    #: key → seq of the last record read that writes it (only while records are open)
+    last_write: dict[Key, int] = field(default_factory=dict)
     #: keys whose missing window ran out → when CDF last found them missing
     expired: OrderedDict[Key, float] = field(default_factory=OrderedDict)
     parked: int = 0
@@ -667,7 +669,7 @@ class Uploader(Service):
         if since_yield:
             await sleep(self.reactor, 0)
         with _no_gc():
-            stages = self._stages(mapped)
+            stages = self._stages(mapped, lane.last_write)
         for stage in stages:
             await self._run_stage(lane, client, stage)
         return taken
@@ -693,9 +695,10 @@ class Uploader(Service):
         return out
 
     def _stages(
-        self, mapped: list[tuple[_RecState, list[Item]]]
+        self, mapped: list[tuple[_RecState, list[Item]]], last_write: dict[Key, int]
     ) -> list[list[tuple[_RecState, list[Item]]]]:
-        """Cut records into stages that may be uploaded together."""
+        """Cut records into stages that may be uploaded together (and note in
+        ``last_write`` which record writes each key last)."""
         stages: list[list[tuple[_RecState, list[Item]]]] = []
         cur: list[tuple[_RecState, list[Item]]] = []
         keys: dict[Key, str] = {}
@@ -718,9 +721,11 @@ class Uploader(Service):
             cur.append((st, items))
             if track:
                 name = st.table.name
+                seq = st.record.seq
                 for it in items:
                     if it.ident is not None:
                         keys[(name, it.group, it.ident)] = op
+                        last_write[(name, it.group, it.ident)] = seq
             cut_next = op == "delete"
         if cur:
             stages.append(cur)
@@ -1036,7 +1041,8 @@ class Uploader(Service):
                     k = _ident_key(got)
                     if k is not None:
                         found[k] = got
-        same = [it for it in items if it.ident in found and matches(it.body, found[it.ident])]
+        same = [it for it in items if it.ident in found and (
+            matches(it.body, found[it.ident]) or self._superseded(lane, table, it))]
         same_ids = {id(it) for it in same}
         differ = [it for it in items if id(it) not in same_ids]
         self.metrics.duplicates_verified += len(same)
@@ -1050,6 +1056,15 @@ class Uploader(Service):
                 {**e.as_dict(),
                  "message": "an item with this key already exists in CDF with other values"},
             )
+
+    @staticmethod
+    def _superseded(lane: _Lane, table: Table, it: Item) -> bool:
+        """A later record of this user writes the same key: the create was applied before a
+        restart (or an unknown outcome) and so was that later write, which is why CDF holds
+        other values. Replaying the later write brings CDF to its final state anyway."""
+        later = lane.last_write.get((table.name, it.group, it.ident), 0)
+        return any(later > lane.records[rid].record.seq
+                   for rid, _ in it.owners if rid in lane.records)
 
     # -- parking and holding ------------------------------------------------------------
 
@@ -1254,6 +1269,8 @@ class Uploader(Service):
         st = lane.records.pop(rid, None)
         if st is None:
             return
+        if not lane.records:
+            lane.last_write.clear()
         lane.open_rows -= st.record.nrows
         if lane.room is not None and lane.open_rows < self.max_open_rows:
             room, lane.room = lane.room, None

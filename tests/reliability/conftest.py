@@ -6,7 +6,6 @@ soak, longer fuzzing); without it every test runs at its CI size (a few kills, a
 
 from __future__ import annotations
 
-import os
 import resource
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 # Sibling modules (harness, oracle) import as plain modules, like tests/integration/walread.
 sys.path.insert(0, str(Path(__file__).parent))
 
-FULL = os.environ.get("PGGW_RELIABILITY", "").lower() == "full"
+
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from conftest import FULL
+from reliability_mode import FULL
 
 from tests.conftest import Daemon, add_user, start_daemon
 

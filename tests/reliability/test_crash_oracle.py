@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FULL
 from harness import (
     Emulator,
     dsn,
@@ -26,6 +25,7 @@ from harness import (
     wait_uploaded,
     write_figure,
 )
+from reliability_mode import FULL
 from workload import Recorder, Round, check
 
 USERS = ["alice", "bob"]

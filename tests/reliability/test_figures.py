@@ -5,7 +5,7 @@ run, which rewrites figures/ as it goes)."""
 from __future__ import annotations
 
 import figures
-from conftest import FULL
+from reliability_mode import FULL
 
 
 def test_figures_render_and_readmes_are_current() -> None:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import FULL
 from harness import (
     Emulator,
     dsn,
@@ -30,6 +29,7 @@ from harness import (
     wait_uploaded,
     write_figure,
 )
+from reliability_mode import FULL
 from test_hostile_daemon import raw_client
 from workload import Recorder, Round, check
 

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FULL
 from harness import write_figure
+from reliability_mode import FULL
 
 pytest.importorskip("atheris", reason="atheris has wheels for Linux x86_64 only")
 

@@ -15,10 +15,10 @@ import tracemalloc
 from typing import Any
 
 import pytest
-from conftest import FULL
 from harness import write_figure
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_mode import FULL
 
 from pggw.wire import frontend
 from pggw.wire.auth import make_verifier

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import FULL
 from harness import dsn, start, stop, write_figure
+from reliability_mode import FULL
 
 from tests.conftest import Daemon
 from tests.rawpg import RawClient, _msg, parse_fields

@@ -172,6 +172,24 @@ def test_duplicated_on_create_counts_as_done_when_cdf_matches() -> None:
     h.stop()
 
 
+def test_replayed_create_superseded_by_a_later_pending_write_is_not_a_conflict() -> None:
+    """A restart replays a create and the update after it (their done-marks were lost with
+    the process): CDF already holds the update's values, so the create's duplicate differs;
+    the later write explains it, and replaying it gives the final state."""
+    h = harness()
+    h.cdf.add("assets", {"externalId": "p", "name": "renamed"})  # both applied before a kill
+    h.cdf.add("assets", {"externalId": "q", "name": "foreign"})
+    h.wal.add("alice", "assets", [{"external_id": "p", "name": "first"},
+                                  {"external_id": "q", "name": "mine"}])
+    h.wal.add("alice", "assets", [{"external_id": "p", "name": "renamed"}], op="upsert")
+    h.pump(h.drained)
+    assert h.cdf.items["assets"]["p"]["name"] == "renamed"
+    # no later write of q: a genuine conflict
+    assert [(d.rows_json[0]["external_id"], d.error["reason"]) for d in h.wal.dead] == [
+        ("q", "conflict")]
+    h.stop()
+
+
 def test_unknown_outcome_retry_creates_no_duplicates() -> None:
     h = harness()
     h.cdf.fail("/events", 502, count=1, apply=True)
