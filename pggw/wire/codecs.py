@@ -446,7 +446,15 @@ def _t_numeric(text: str) -> Decimal:
         raise _invalid(NUMERIC, text) from None
     if v.is_snan() or "_" in text or not text.isascii():
         raise _invalid(NUMERIC, text)
+    if v.is_finite() and v and (v.adjusted() >= _NUMERIC_MAX_WEIGHT_DIGITS
+                                or int(v.as_tuple().exponent) < -_NUMERIC_MAX_SCALE):
+        # PostgreSQL's limits; "1e999999999" would otherwise print as a 1 GB string.
+        raise PgError(NUMERIC_VALUE_OUT_OF_RANGE, "value overflows numeric format")
     return v
+
+
+_NUMERIC_MAX_WEIGHT_DIGITS = 131072  # digits before the decimal point
+_NUMERIC_MAX_SCALE = 16383  # digits after it
 
 
 def _t_text(text: str) -> str:

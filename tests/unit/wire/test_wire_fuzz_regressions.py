@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -114,3 +115,19 @@ def test_copy_bad_utf8_before_end_marker_still_22021() -> None:
     with pytest.raises(PgError) as e:  # the earlier line's error comes first, as when split
         d.feed(b"a\tb\nc\n\x80\n\\.\n")
     assert e.value.sqlstate == "22P04" and e.value.where == "COPY t, line 2"
+
+
+@pytest.mark.parametrize("text", ["1e131072", "1e999999999", "-9.9e200000", "1e-16384",
+                                  "1e-20000"])
+def test_numeric_beyond_postgresql_limits_is_22003_not_a_gigabyte(text: str) -> None:
+    """Found by the full atheris run (an OOM): '1e999999999' decoded fine and then printed
+    as a 1 GB string. PostgreSQL: 22003 value overflows numeric format."""
+    with pytest.raises(PgError) as ei:
+        decode_text(1700, text)
+    assert (ei.value.sqlstate, ei.value.message) == ("22003", "value overflows numeric format")
+
+
+@pytest.mark.parametrize("text", ["1e131071", "1e-16383", "0e-20000", "NaN", "-0.5"])
+def test_numeric_at_postgresql_limits_is_accepted(text: str) -> None:
+    v = decode_text(1700, text)
+    assert str(v) == str(Decimal(text))
