@@ -102,7 +102,7 @@ def _atheris(f: dict[str, Any]) -> Row:
             "decoders, startup/auth, COPY, every type's codecs",
             f"{_n(f['runs'])} executions from {f['seed_inputs']} seeds; edges "
             f"{f['coverage_edges_seeds']} → {f['coverage_edges']}",
-            f"{f['crashes']} crashes, hangs or unbounded allocations (after fixing the 7 "
+            f"{f['crashes']} crashes, hangs or unbounded allocations (after fixing the 8 "
             "bugs it found)")
 
 
