@@ -11,8 +11,21 @@ from zope.interface import Interface, implementer
 
 from pggw.cdf.errors import TokenError, is_transient
 
-__all__ = ["ClientCredentialsProvider", "ITokenProvider", "StaticTokenProvider"]
+__all__ = ["ClientCredentialsProvider", "ITokenProvider", "StaticTokenProvider", "default_io"]
 
+
+
+def default_io(reactor: IReactorTime | None, treq: Any) -> tuple[IReactorTime, Any]:
+    """The global reactor and the ``treq`` module, unless a test passed its own."""
+    if reactor is None:
+        from twisted.internet import reactor as global_reactor
+
+        reactor = global_reactor
+    if treq is None:
+        import treq as treq_module
+
+        treq = treq_module
+    return reactor, treq
 
 class ITokenProvider(Interface):
     """A source of bearer tokens for one CDF identity."""
@@ -118,14 +131,7 @@ class ClientCredentialsProvider(CachedTokenProvider):
         refresh_fraction: float = 0.8,
         refresh_margin: float = 60.0,
     ) -> None:
-        if reactor is None:
-            from twisted.internet import reactor as global_reactor
-
-            reactor = global_reactor
-        if treq is None:
-            import treq as treq_module
-
-            treq = treq_module
+        reactor, treq = default_io(reactor, treq)
         self.token_url = token_url
         self.client_id = client_id
         self._secret = client_secret

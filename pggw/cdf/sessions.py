@@ -19,7 +19,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 from zope.interface import implementer
 
-from pggw.cdf.auth import CachedTokenProvider, ITokenProvider
+from pggw.cdf.auth import CachedTokenProvider, ITokenProvider, default_io
 from pggw.cdf.errors import CdfError, TokenError, is_transient
 
 __all__ = [
@@ -172,14 +172,7 @@ class SessionTokenProvider(CachedTokenProvider):
         on_new_key: Callable[[str], None] | None = None,
         timeout: float = 30.0,
     ) -> None:
-        if reactor is None:
-            from twisted.internet import reactor as global_reactor
-
-            reactor = global_reactor
-        if treq is None:
-            import treq as treq_module
-
-            treq = treq_module
+        reactor, treq = default_io(reactor, treq)
         self.base_url = base_url
         self.project = project
         self.session_id = session_id
